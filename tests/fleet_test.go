@@ -45,10 +45,10 @@ func TestFleetByDefault(t *testing.T) {
 
 	lt := r.one(t, "aws:ec2/launchTemplate:LaunchTemplate", "api-lt")
 	checks := map[string]any{
-		"imageId":                                 "ami-0a1b2c3d4e5f67890",
-		"instanceType":                            "t4g.small",
-		"metadataOptions.httpTokens":              "required",
-		"metadataOptions.httpPutResponseHopLimit": float64(2),
+		"imageId":                    "ami-0a1b2c3d4e5f67890",
+		"instanceType":               "t4g.small",
+		"metadataOptions.httpTokens": "required",
+		"metadataOptions.httpPutResponseHopLimit":      float64(2),
 		"networkInterfaces.0.associatePublicIpAddress": "false",
 		"blockDeviceMappings.0.ebs.encrypted":          "true",
 		"blockDeviceMappings.0.ebs.volumeType":         "gp3",
@@ -122,7 +122,7 @@ func TestFleetByDefault(t *testing.T) {
 func TestFleetWorkerWithSecrets(t *testing.T) {
 	r := mustRun(t, "dev", nil, newFleet(components.FleetArgs{
 		MinSize: 0, MaxSize: 4, Command: []string{"/app/worker"}, EgressPortsInVPC: []int{6379, 5432},
-		SecretEnv: map[string]pulumi.StringInput{"DATABASE_PASSWORD": pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf")},
+		SecretEnv:   map[string]pulumi.StringInput{"DATABASE_PASSWORD": pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf")},
 		StopTimeout: 120 * time.Second,
 	}))
 	if in := r.one(t, "aws:ec2/securityGroup:SecurityGroup", "api-sg").list("ingress"); len(in) != 0 {
