@@ -16,4 +16,5 @@ const (
 	databaseType     = "scalestack:index:Database"
 	shardedTableType = "scalestack:index:ShardedTable"
 	queueType        = "scalestack:index:Queue"
+	secretType       = "scalestack:index:Secret"
 )

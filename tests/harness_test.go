@@ -55,7 +55,7 @@ func fakeOutputs(typ, name string, seq int) map[string]any {
 	case "aws:sqs/queue:Queue":
 		return map[string]any{"url": "https://sqs.us-east-1.amazonaws.com/123456789012/" + name}
 	case "aws:rds/instance:Instance":
-		return map[string]any{"address": name + ".abc.us-east-1.rds.amazonaws.com", "endpoint": name + ".abc.us-east-1.rds.amazonaws.com:5432", "port": 5432}
+		return map[string]any{"identifier": name + "-abc123", "address": name + ".abc.us-east-1.rds.amazonaws.com", "endpoint": name + ".abc.us-east-1.rds.amazonaws.com:5432", "port": 5432}
 	case "aws:elasticache/replicationGroup:ReplicationGroup":
 		return map[string]any{"primaryEndpointAddress": "master." + name + ".abc.use1.cache.amazonaws.com", "port": 6379}
 	case "aws:cloudfront/distribution:Distribution":
@@ -87,6 +87,12 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		secret := fmt.Sprintf("MockSecret%06d%s", r.seq, strings.ReplaceAll(args.Name, "-", ""))
 		r.secrets = append(r.secrets, secret)
 		state["result"] = secret
+	}
+	if args.TypeToken == "random:index/randomId:RandomId" {
+		raw := []byte(fmt.Sprintf("MockSecret%06d%s", r.seq, strings.ReplaceAll(args.Name, "-", "")))
+		std, url := base64.StdEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw)
+		r.secrets = append(r.secrets, std, url)
+		state["b64Std"], state["b64Url"], state["hex"] = std, url, fmt.Sprintf("%x", raw)
 	}
 	return args.Name + "-id", resource.NewPropertyMapFromMap(state), nil
 }
