@@ -44,8 +44,10 @@ type LoadBalancerArgs struct {
 	AccessLogs bool
 	// AccessLogRetentionDays is how long access logs are kept. Default: 90.
 	AccessLogRetentionDays int
-	// IngressPrefixListIDs, when set, admit 80/443 only from these managed prefix lists (for example CloudFront's
-	// origin-facing list) instead of from anywhere. Default: anywhere.
+	// IngressPrefixListIDs, when set, admit only these managed prefix lists (for example CloudFront's
+	// origin-facing list) instead of anywhere, and only on the serving port: 443 with DomainName, else 80 (each
+	// rule naming a list counts as the list's maximum entries against the group's rule quota). Default: 80 and
+	// 443 from anywhere.
 	IngressPrefixListIDs pulumi.StringArray
 	// OriginHeaderName and OriginHeaderValue, when both set, make the listeners forward only requests that carry
 	// this header (a secret shared with the CDN) and answer 403 to all others. Default: no header required.
@@ -135,8 +137,18 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	parent := pulumi.Parent(l)
 	tags := tagger(name, a.Tags)
 
+	ports := []int{80, 443}
+	if len(a.IngressPrefixListIDs) > 0 {
+		// A rule that names a prefix list counts as many rules as the list may hold entries (CloudFront's
+		// origin-facing list: 55, of a default quota of 60 per group), so only the port that serves is opened:
+		// 443 with a domain, 80 without.
+		ports = []int{80}
+		if a.DomainName != "" {
+			ports = []int{443}
+		}
+	}
 	ingress := ec2.SecurityGroupIngressArray{}
-	for _, port := range []int{80, 443} {
+	for _, port := range ports {
 		rule := ec2.SecurityGroupIngressArgs{
 			Description: pulumi.String("HTTP(S) from viewers"),
 			Protocol:    pulumi.String("tcp"),
@@ -229,7 +241,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	}
 	var serving *lb.Listener
 	if a.DomainName != "" {
-		certARN, err := certificate(ctx, name, a, tags, parent)
+		certARN, err := certificate(ctx, name, a.DomainName, a.HostedZoneID, tags, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -310,20 +322,21 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	return l, nil
 }
 
-// certificate requests an ACM certificate for the domain and validates it with DNS records in its zone.
-func certificate(ctx *pulumi.Context, name string, a LoadBalancerArgs, tags func(string) pulumi.StringMap,
-	parent pulumi.ResourceOrInvokeOption) (pulumi.StringOutput, error) {
+// certificate requests an ACM certificate for the domain and validates it with DNS records in its zone. certOpts
+// go to the certificate and its validation only (such as a provider in us-east-1 for CloudFront).
+func certificate(ctx *pulumi.Context, name, domainName, hostedZoneID string, tags func(string) pulumi.StringMap,
+	parent pulumi.ResourceOrInvokeOption, certOpts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	cert, err := acm.NewCertificate(ctx, name+"-cert", &acm.CertificateArgs{
-		DomainName:       pulumi.String(a.DomainName),
+		DomainName:       pulumi.String(domainName),
 		ValidationMethod: pulumi.String("DNS"),
 		Tags:             tags("cert"),
-	}, parent)
+	}, append([]pulumi.ResourceOption{parent}, certOpts...)...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	opt := cert.DomainValidationOptions.Index(pulumi.Int(0))
 	record, err := route53.NewRecord(ctx, name+"-cert-validation", &route53.RecordArgs{
-		ZoneId:         pulumi.String(a.HostedZoneID),
+		ZoneId:         pulumi.String(hostedZoneID),
 		Name:           opt.ResourceRecordName().Elem(),
 		Type:           opt.ResourceRecordType().Elem(),
 		Records:        pulumi.StringArray{opt.ResourceRecordValue().Elem()},
@@ -336,7 +349,7 @@ func certificate(ctx *pulumi.Context, name string, a LoadBalancerArgs, tags func
 	validation, err := acm.NewCertificateValidation(ctx, name+"-cert-validated", &acm.CertificateValidationArgs{
 		CertificateArn:        cert.Arn,
 		ValidationRecordFqdns: pulumi.StringArray{record.Fqdn},
-	}, parent)
+	}, append([]pulumi.ResourceOption{parent}, certOpts...)...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -51,7 +51,7 @@ func fakeOutputs(typ, name string, seq int) map[string]any {
 	case "aws:route53/record:Record":
 		return map[string]any{"fqdn": name + ".example.com"}
 	case "aws:s3/bucketV2:BucketV2":
-		return map[string]any{"bucket": name + "-bucket", "bucketRegionalDomainName": name + "-bucket.s3.us-east-1.amazonaws.com"}
+		return map[string]any{"bucket": name + "-bucket", "bucketRegionalDomainName": name + "-bucket.s3.us-east-1.amazonaws.com", "bucketDomainName": name + "-bucket.s3.amazonaws.com"}
 	case "aws:sqs/queue:Queue":
 		return map[string]any{"url": "https://sqs.us-east-1.amazonaws.com/123456789012/" + name}
 	case "aws:rds/instance:Instance":
