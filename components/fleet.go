@@ -71,6 +71,13 @@ type FleetArgs struct {
 	InstanceWarmup time.Duration
 	// CPUTargetPercent is the target of the average-CPU tracking policy, 10 to 90. Default: 50.
 	CPUTargetPercent int
+	// Backlog scales the group on its job queue's backlog per in-service instance instead of on average CPU
+	// (a worker's CPU says little about how far behind it is, and two trackers would fight over scale-in).
+	// Default: none, and then the group tracks average CPU.
+	Backlog *FleetBacklogScaling
+	// DrainHook holds each terminating instance until its container has stopped, finishing its in-flight work,
+	// and passes the hook's name to the container as LIFECYCLE_HOOK_NAME. Default: none.
+	DrainHook *FleetDrainHook
 	// StopTimeout is how long the container gets to drain after SIGTERM before it is killed. Default: 60s.
 	StopTimeout time.Duration
 	// Env is the container's plain environment; never put a secret here (it lands in user data). Default: none.
@@ -212,6 +219,7 @@ func (a FleetArgs) validate(name string) error {
 		}
 	}
 	p.intRange("CPUTargetPercent", a.CPUTargetPercent, 10, 90)
+	a.validateScaling(p)
 	p.intRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
 	for k := range a.Env {
 		if !envName.MatchString(k) || k == "INSTANCE_ID" {
@@ -286,6 +294,13 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 		return nil, err
 	}
 
+	if a.DrainHook != nil {
+		env := map[string]pulumi.StringInput{drainHookEnv: pulumi.String(drainHookName(name))}
+		for k, v := range a.Env {
+			env[k] = v
+		}
+		a.Env = env
+	}
 	f.UserData = f.renderUserData(name, a, region.Name, ecrRegistry, logs.Name)
 	lt, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
 		ImageId:      pulumi.String(ami.Value),
@@ -331,6 +346,12 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	f.LaunchTemplateID = lt.ID().ToStringOutput()
 
 	if err := f.group(ctx, name, a, lt, parent); err != nil {
+		return nil, err
+	}
+	if err := f.backlogScaling(ctx, name, a, tags, parent); err != nil {
+		return nil, err
+	}
+	if err := f.drainHook(ctx, name, a, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
@@ -458,6 +479,9 @@ func (f *Fleet) renderUserData(name string, a FleetArgs, region, ecrRegistry str
 	if a.LoadBalancer != nil {
 		b.appPort, b.publishedPort = a.LoadBalancer.AppPort, true
 	}
+	if a.DrainHook != nil {
+		b.drainHook = drainHookName(name)
+	}
 	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
 		b := b
 		b.logGroup = v[0].(string)
@@ -519,17 +543,19 @@ func (f *Fleet) group(ctx *pulumi.Context, name string, a FleetArgs, lt *ec2.Lau
 	}
 	f.GroupName, f.GroupARN = asg.Name, asg.Arn
 
-	if _, err := autoscaling.NewPolicy(ctx, name+"-cpu", &autoscaling.PolicyArgs{
-		AutoscalingGroupName: asg.Name,
-		PolicyType:           pulumi.String("TargetTrackingScaling"),
-		TargetTrackingConfiguration: &autoscaling.PolicyTargetTrackingConfigurationArgs{
-			PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
-				PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization"),
+	if a.Backlog == nil {
+		if _, err := autoscaling.NewPolicy(ctx, name+"-cpu", &autoscaling.PolicyArgs{
+			AutoscalingGroupName: asg.Name,
+			PolicyType:           pulumi.String("TargetTrackingScaling"),
+			TargetTrackingConfiguration: &autoscaling.PolicyTargetTrackingConfigurationArgs{
+				PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+					PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization"),
+				},
+				TargetValue: pulumi.Float64(float64(a.CPUTargetPercent)),
 			},
-			TargetValue: pulumi.Float64(float64(a.CPUTargetPercent)),
-		},
-	}, parent); err != nil {
-		return err
+		}, parent); err != nil {
+			return err
+		}
 	}
 	if lbArgs := a.LoadBalancer; lbArgs != nil {
 		if _, err := autoscaling.NewPolicy(ctx, name+"-requests", &autoscaling.PolicyArgs{

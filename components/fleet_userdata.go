@@ -28,6 +28,7 @@ type bootScript struct {
 	secretARNs    map[string]string
 	ecrRegistry   string // registry host to log in to, if the image is in ECR
 	publishedPort bool
+	drainHook     string // termination lifecycle hook to complete once the container has stopped
 }
 
 // shellQuote quotes s for a POSIX shell.
@@ -101,6 +102,31 @@ func (b bootScript) render() string {
 	}
 	// docker stop sends SIGTERM, lets the app fail readiness and drain, then kills it after the timeout.
 	fmt.Fprintf(&s, "\nExecStop=/usr/bin/docker stop --time %d scalestack\n\n[Install]\nWantedBy=multi-user.target\nSCALESTACK_UNIT\n\n", b.stopTimeoutS)
+	if b.drainHook != "" {
+		b.renderDrain(&s)
+	}
 	s.WriteString("systemctl daemon-reload\nsystemctl enable --now scalestack.service\n")
+	if b.drainHook != "" {
+		s.WriteString("systemctl enable --now scalestack-drain.service\n")
+	}
 	return s.String()
+}
+
+// renderDrain writes the drain agent: it watches the instance's target lifecycle state in the instance metadata,
+// and when the group means to terminate the instance it stops the container (SIGTERM: the app takes no new work
+// and finishes what it holds, within the stop timeout) and then lets the termination continue.
+func (b bootScript) renderDrain(s *strings.Builder) {
+	region, hook := shellQuote(b.region), shellQuote(b.drainHook)
+	s.WriteString("cat > /usr/local/sbin/scalestack-drain <<'SCALESTACK_DRAIN'\n#!/bin/bash\nset -uo pipefail\n")
+	s.WriteString("imds() {\n  local token\n  token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token) || return 1\n")
+	s.WriteString("  curl -sf -H \"X-aws-ec2-metadata-token: $token\" \"http://169.254.169.254/latest/meta-data/$1\"\n}\n")
+	s.WriteString("until [ \"$(imds autoscaling/target-lifecycle-state)\" = Terminated ]; do sleep 5; done\n")
+	s.WriteString("instance=$(imds instance-id)\n")
+	fmt.Fprintf(s, "group=$(aws autoscaling describe-auto-scaling-instances --region %s --instance-ids \"$instance\" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)\n", region)
+	s.WriteString("systemctl stop scalestack.service\n")
+	fmt.Fprintf(s, "exec aws autoscaling complete-lifecycle-action --region %s --lifecycle-hook-name %s --auto-scaling-group-name \"$group\" --instance-id \"$instance\" --lifecycle-action-result CONTINUE\n", region, hook)
+	s.WriteString("SCALESTACK_DRAIN\nchmod 0700 /usr/local/sbin/scalestack-drain\n\n")
+	s.WriteString("cat > /etc/systemd/system/scalestack-drain.service <<'SCALESTACK_DRAIN_UNIT'\n[Unit]\n")
+	fmt.Fprintf(s, "Description=scalestack %s: drain the container before the instance terminates\nAfter=scalestack.service\n\n", b.name)
+	s.WriteString("[Service]\nExecStart=/usr/local/sbin/scalestack-drain\nRestart=on-failure\nRestartSec=5\n\n[Install]\nWantedBy=multi-user.target\nSCALESTACK_DRAIN_UNIT\n\n")
 }

@@ -75,13 +75,6 @@ func (a QueueArgs) withDefaults() QueueArgs {
 	return a
 }
 
-// durationRange checks lo <= v <= hi in whole seconds.
-func (p *problems) durationRange(field string, v, lo, hi time.Duration) {
-	if v < lo || v > hi || v%time.Second != 0 {
-		p.addf(field, "must be whole seconds from %s to %s, but %s was given", lo, hi, v)
-	}
-}
-
 func (a QueueArgs) validate(name string) error {
 	p := newProblems("Queue", name)
 	p.durationRange("JobTimeout", a.JobTimeout, time.Second, 11*time.Hour)

@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // problems collects argument errors so that a constructor can report every one of them at once.
@@ -35,6 +36,13 @@ func (p *problems) oneOf(field, v string, allowed ...string) {
 		}
 	}
 	p.addf(field, "must be one of %q, but %q was given", allowed, v)
+}
+
+// durationRange checks lo <= v <= hi in whole seconds.
+func (p *problems) durationRange(field string, v, lo, hi time.Duration) {
+	if v < lo || v > hi || v%time.Second != 0 {
+		p.addf(field, "must be whole seconds from %s to %s, but %s was given", lo, hi, v)
+	}
 }
 
 func (p *problems) err() error { return errors.Join(p.errs...) }
