@@ -135,7 +135,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	if err := a.validate(name); err != nil {
 		return nil, err
 	}
-	d := &Database{name: name}
+	d := &Database{name: name, ReaderAddresses: pulumi.StringArray{}, ReaderURLs: pulumi.StringArray{}}
 	if err := ctx.RegisterComponentResource(databaseType, name, d, opts...); err != nil {
 		return nil, err
 	}

@@ -50,6 +50,35 @@ type Config struct {
 	HealthCheckGraceSeconds int      // healthCheckGraceSeconds
 	CPUTargetPercent        int      // cpuTargetPercent
 	RequestsPerTarget       int      // requestsPerTarget
+
+	CDNPriceClass string // cdnPriceClass: PriceClass_100, PriceClass_200 or PriceClass_All
+	CDNLogging    bool   // cdnLogging
+
+	CacheNodeType              string // cacheNodeType
+	CacheNodes                 int    // cacheNodes
+	CacheSnapshotRetentionDays int    // cacheSnapshotRetentionDays
+
+	DBInstanceClass             string // dbInstanceClass
+	DBReplicas                  int    // dbReplicas
+	DBStorageGiB                int    // dbStorageGiB
+	DBBackupRetentionDays       int    // dbBackupRetentionDays
+	DBMultiAZ                   bool   // dbMultiAz
+	DBDeletionProtection        bool   // dbDeletionProtection
+	DBFinalSnapshot             bool   // dbFinalSnapshot
+	DBPerformanceInsights       bool   // dbPerformanceInsights
+	DBMonitoringIntervalSeconds int    // dbMonitoringIntervalSeconds
+
+	ShardCount              int  // shardCount
+	ShardDeletionProtection bool // shardDeletionProtection
+
+	JobTimeoutSeconds  int // jobTimeoutSeconds
+	JobMaxReceiveCount int // jobMaxReceiveCount
+
+	WorkerInstanceType             string // workerInstanceType
+	WorkerMinSize                  int    // workerMinSize
+	WorkerMaxSize                  int    // workerMaxSize
+	WorkerAcceptableLatencySeconds int    // workerAcceptableLatencySeconds
+	WorkerAverageJobSeconds        int    // workerAverageJobSeconds
 }
 
 // DefaultImage is the app image a stack runs unless appImage says otherwise; the main workflow publishes it.
@@ -72,6 +101,28 @@ func Dev() Config {
 		HealthCheckGraceSeconds:    180,
 		CPUTargetPercent:           60,
 		RequestsPerTarget:          1000,
+
+		CDNPriceClass: "PriceClass_100",
+
+		CacheNodeType:              "cache.t4g.micro",
+		CacheNodes:                 1,
+		CacheSnapshotRetentionDays: 1,
+
+		DBInstanceClass:       "db.t4g.micro",
+		DBReplicas:            1,
+		DBStorageGiB:          20,
+		DBBackupRetentionDays: 1,
+
+		ShardCount: 2,
+
+		JobTimeoutSeconds:  60,
+		JobMaxReceiveCount: 5,
+
+		WorkerInstanceType:             "t4g.small",
+		WorkerMinSize:                  0,
+		WorkerMaxSize:                  2,
+		WorkerAcceptableLatencySeconds: 300,
+		WorkerAverageJobSeconds:        2,
 	}
 }
 
@@ -95,6 +146,35 @@ func Prod() Config {
 		HealthCheckGraceSeconds:    180,
 		CPUTargetPercent:           50,
 		RequestsPerTarget:          1000,
+
+		CDNPriceClass: "PriceClass_All",
+		CDNLogging:    true,
+
+		CacheNodeType:              "cache.m7g.large",
+		CacheNodes:                 2,
+		CacheSnapshotRetentionDays: 7,
+
+		DBInstanceClass:             "db.m7g.large",
+		DBReplicas:                  2,
+		DBStorageGiB:                100,
+		DBBackupRetentionDays:       7,
+		DBMultiAZ:                   true,
+		DBDeletionProtection:        true,
+		DBFinalSnapshot:             true,
+		DBPerformanceInsights:       true,
+		DBMonitoringIntervalSeconds: 60,
+
+		ShardCount:              4,
+		ShardDeletionProtection: true,
+
+		JobTimeoutSeconds:  60,
+		JobMaxReceiveCount: 5,
+
+		WorkerInstanceType:             "m7g.medium",
+		WorkerMinSize:                  1,
+		WorkerMaxSize:                  10,
+		WorkerAcceptableLatencySeconds: 60,
+		WorkerAverageJobSeconds:        2,
 	}
 }
 
@@ -171,6 +251,29 @@ var settings = []setting{
 	intKey("healthCheckGraceSeconds", func(c *Config) *int { return &c.HealthCheckGraceSeconds }),
 	intKey("cpuTargetPercent", func(c *Config) *int { return &c.CPUTargetPercent }),
 	intKey("requestsPerTarget", func(c *Config) *int { return &c.RequestsPerTarget }),
+	stringKey("cdnPriceClass", func(c *Config) *string { return &c.CDNPriceClass }),
+	boolKey("cdnLogging", func(c *Config) *bool { return &c.CDNLogging }),
+	stringKey("cacheNodeType", func(c *Config) *string { return &c.CacheNodeType }),
+	intKey("cacheNodes", func(c *Config) *int { return &c.CacheNodes }),
+	intKey("cacheSnapshotRetentionDays", func(c *Config) *int { return &c.CacheSnapshotRetentionDays }),
+	stringKey("dbInstanceClass", func(c *Config) *string { return &c.DBInstanceClass }),
+	intKey("dbReplicas", func(c *Config) *int { return &c.DBReplicas }),
+	intKey("dbStorageGiB", func(c *Config) *int { return &c.DBStorageGiB }),
+	intKey("dbBackupRetentionDays", func(c *Config) *int { return &c.DBBackupRetentionDays }),
+	boolKey("dbMultiAz", func(c *Config) *bool { return &c.DBMultiAZ }),
+	boolKey("dbDeletionProtection", func(c *Config) *bool { return &c.DBDeletionProtection }),
+	boolKey("dbFinalSnapshot", func(c *Config) *bool { return &c.DBFinalSnapshot }),
+	boolKey("dbPerformanceInsights", func(c *Config) *bool { return &c.DBPerformanceInsights }),
+	intKey("dbMonitoringIntervalSeconds", func(c *Config) *int { return &c.DBMonitoringIntervalSeconds }),
+	intKey("shardCount", func(c *Config) *int { return &c.ShardCount }),
+	boolKey("shardDeletionProtection", func(c *Config) *bool { return &c.ShardDeletionProtection }),
+	intKey("jobTimeoutSeconds", func(c *Config) *int { return &c.JobTimeoutSeconds }),
+	intKey("jobMaxReceiveCount", func(c *Config) *int { return &c.JobMaxReceiveCount }),
+	stringKey("workerInstanceType", func(c *Config) *string { return &c.WorkerInstanceType }),
+	intKey("workerMinSize", func(c *Config) *int { return &c.WorkerMinSize }),
+	intKey("workerMaxSize", func(c *Config) *int { return &c.WorkerMaxSize }),
+	intKey("workerAcceptableLatencySeconds", func(c *Config) *int { return &c.WorkerAcceptableLatencySeconds }),
+	intKey("workerAverageJobSeconds", func(c *Config) *int { return &c.WorkerAverageJobSeconds }),
 }
 
 // keyError names a config key in an error.
@@ -284,5 +387,6 @@ func (c Config) Validate() error {
 	intRange("healthCheckGraceSeconds", c.HealthCheckGraceSeconds, 0, 3600)
 	intRange("cpuTargetPercent", c.CPUTargetPercent, 10, 90)
 	intRange("requestsPerTarget", c.RequestsPerTarget, 10, 100000)
+	errs = append(errs, c.validateDataTier()...)
 	return errors.Join(errs...)
 }
