@@ -17,7 +17,9 @@ eval "$(bash "$services" env)"
 race=()
 if [ "${APP_TEST_RACE:-1}" = 1 ]; then race=(-race); fi
 set +e
-go test -tags integration -count=1 "${race[@]}" -timeout 15m "$@" ./app/...
+# -p 1: the tests stop and restart the shared replica and Redis, so packages
+# must not run at the same time.
+go test -tags integration -count=1 -p 1 "${race[@]}" -timeout 20m "$@" ./app/...
 status=$?
 set -e
 exit $status
