@@ -310,3 +310,52 @@ func TestDataTierConfigRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestCDNCertificateOutsideUSEast1: CloudFront takes certificates from us-east-1 only, so a stack elsewhere
+// requests the CDN's certificate through a us-east-1 provider and the load balancer's through its own region.
+func TestCDNCertificateOutsideUSEast1(t *testing.T) {
+	config := stackConfig(t, "prod")
+	config["aws:region"] = "eu-west-1"
+	r := mustRun(t, "prod", config, stacks.Program)
+	provider := r.one(t, "pulumi:providers:aws", "us-east-1")
+	if provider.str("region") != "us-east-1" {
+		t.Fatalf("want a us-east-1 provider, got %v", provider.Inputs)
+	}
+	for _, name := range []string{"cdn-cert", "cdn-cert-validated"} {
+		typ := "aws:acm/certificate:Certificate"
+		if strings.HasSuffix(name, "validated") {
+			typ = "aws:acm/certificateValidation:CertificateValidation"
+		}
+		if got := r.one(t, typ, name).Provider; !strings.Contains(got, "pulumi:providers:aws::us-east-1::") {
+			t.Errorf("%s: want the us-east-1 provider, got %q", name, got)
+		}
+	}
+	if got := r.one(t, "aws:acm/certificate:Certificate", "web-cert").Provider; got != "" {
+		t.Errorf("web-cert: want the stack's own provider, got %q", got)
+	}
+
+	r = mustRun(t, "prod", stackConfig(t, "prod"), stacks.Program)
+	if n := len(r.ofType("pulumi:providers:aws")); n != 0 {
+		t.Errorf("in us-east-1: want no extra provider, got %d", n)
+	}
+}
+
+// TestStackShardsGrowByAppending: raising shardCount from 4 to 5 on the prod stack adds shards-shard-4 and
+// leaves the first four tables' logical names and inputs untouched.
+func TestStackShardsGrowByAppending(t *testing.T) {
+	config := stackConfig(t, "prod")
+	before := mustRun(t, "prod", config, stacks.Program).ofType("aws:dynamodb/table:Table")
+	config["shardCount"] = "5"
+	after := mustRun(t, "prod", config, stacks.Program).ofType("aws:dynamodb/table:Table")
+	if len(before) != 4 || len(after) != 5 || after[4].Name != "shards-shard-4" {
+		t.Fatalf("want 4 then 5 tables, the new one shards-shard-4; got %v then %v", len(before), len(after))
+	}
+	for i := range before {
+		if before[i].Name != after[i].Name {
+			t.Errorf("shard %d renamed from %s to %s", i, before[i].Name, after[i].Name)
+		}
+		if diff := cmp.Diff(before[i].Inputs, after[i].Inputs); diff != "" {
+			t.Errorf("shard %d inputs changed (-before +after):\n%s", i, diff)
+		}
+	}
+}

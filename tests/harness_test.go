@@ -20,9 +20,10 @@ import (
 
 // recorded is one registered resource with its inputs as plain Go values (secrets unwrapped, unknowns nil).
 type recorded struct {
-	Type   string
-	Name   string
-	Inputs map[string]any
+	Type     string
+	Name     string
+	Inputs   map[string]any
+	Provider string // the explicit provider's reference (URN::ID), empty for the default provider
 }
 
 // recorder is the one mock shared by all tests: it records every resource and answers the provider functions
@@ -33,6 +34,7 @@ type recorder struct {
 	calls     []string
 	secrets   []string // every generated secret value handed out
 	seq       int
+	region    string // what getRegion answers; the stack's aws:region, us-east-1 by default
 }
 
 // fakeOutputs are the provider-computed properties the program reads from resources of each type.
@@ -69,7 +71,11 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	defer r.mu.Unlock()
 	r.seq++
 	inputs := plain(resource.NewObjectProperty(args.Inputs)).(map[string]any)
-	r.resources = append(r.resources, recorded{Type: args.TypeToken, Name: args.Name, Inputs: inputs})
+	provider := args.Provider
+	if strings.Contains(provider, "::default_") {
+		provider = ""
+	}
+	r.resources = append(r.resources, recorded{Type: args.TypeToken, Name: args.Name, Inputs: inputs, Provider: provider})
 
 	state := map[string]any{}
 	for k, v := range inputs {
@@ -106,7 +112,7 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		out = map[string]any{"names": []any{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}, "zoneIds": []any{"use1-az1", "use1-az2", "use1-az4", "use1-az6"}, "id": "us-east-1"}
 	case "aws:index/getRegion:getRegion":
-		out = map[string]any{"name": "us-east-1", "id": "us-east-1", "description": "US East (N. Virginia)", "endpoint": "ec2.us-east-1.amazonaws.com"}
+		out = map[string]any{"name": r.region, "id": r.region, "description": "mock region", "endpoint": "ec2." + r.region + ".amazonaws.com"}
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		out = map[string]any{"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/ci", "userId": "AIDAMOCK", "id": "123456789012"}
 	case "aws:index/getPartition:getPartition":
@@ -153,14 +159,21 @@ func plain(v resource.PropertyValue) any {
 	return v.V
 }
 
-// run runs program as the given stack with the given config (keys without the "scalestack:" namespace).
+// run runs program as the given stack with the given config (keys without the "scalestack:" namespace; keys
+// of other namespaces, such as aws:region, as they are).
 func run(t *testing.T, stack string, config map[string]string, program pulumi.RunFunc) (*recorder, error) {
 	t.Helper()
-	r := &recorder{}
+	r := &recorder{region: "us-east-1"}
+	if region := config["aws:region"]; region != "" {
+		r.region = region
+	}
 	err := pulumi.RunErr(program, pulumi.WithMocks("scalestack", stack, r), func(info *pulumi.RunInfo) {
 		info.Config = map[string]string{}
 		for k, v := range config {
-			info.Config["scalestack:"+k] = v
+			if !strings.Contains(k, ":") {
+				k = "scalestack:" + k
+			}
+			info.Config[k] = v
 		}
 	})
 	return r, err
