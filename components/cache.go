@@ -3,9 +3,7 @@ package components
 import (
 	"regexp"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -106,12 +104,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	parent := pulumi.Parent(c)
 	tags := tagger(name, a.Tags)
 
-	// No inline rules: clients are admitted one by one with AdmitFrom, and nothing goes out.
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       a.VPCID,
-		Description: pulumi.String("Redis: 6379 from the admitted app groups only"),
-		Tags:        tags("sg"),
-	}, parent)
+	sg, err := clientOnlyGroup(ctx, name, "Redis: 6379 from the admitted app groups only", a.VPCID, tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -135,18 +128,12 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
-	// ElastiCache takes 16 to 128 printable characters without @, " and /; letters and digits are safe anywhere.
-	token, err := random.NewRandomPassword(ctx, name+"-auth-token", &random.RandomPasswordArgs{
-		Length: pulumi.Int(64), Special: pulumi.Bool(false),
-	}, parent)
+	// ElastiCache takes 16 to 128 characters.
+	token, tokenARN, err := generatedPassword(ctx, name+"-auth-token", 64, "Redis AUTH token of "+name+" (REDIS_AUTH_TOKEN)", tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	c.AuthTokenSecretARN, err = storeSecret(ctx, name+"-auth-token", "Redis AUTH token of "+name+" (REDIS_AUTH_TOKEN)",
-		token.Result, 7, tags, parent)
-	if err != nil {
-		return nil, err
-	}
+	c.AuthTokenSecretARN = tokenARN
 
 	ha := a.Nodes >= 2
 	groupArgs := &elasticache.ReplicationGroupArgs{
@@ -161,7 +148,7 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 		SecurityGroupIds:         pulumi.StringArray{sg.ID()},
 		AtRestEncryptionEnabled:  pulumi.Bool(true),
 		TransitEncryptionEnabled: pulumi.Bool(true),
-		AuthToken:                token.Result,
+		AuthToken:                token,
 		AutomaticFailoverEnabled: pulumi.Bool(ha),
 		MultiAzEnabled:           pulumi.Bool(ha),
 		SnapshotRetentionLimit:   pulumi.Int(a.SnapshotRetentionDays),

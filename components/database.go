@@ -10,7 +10,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -142,12 +141,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	parent := pulumi.Parent(d)
 	tags := tagger(name, a.Tags)
 
-	// No inline rules: clients are admitted one by one with AdmitFrom, and nothing goes out.
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       a.VPCID,
-		Description: pulumi.String("PostgreSQL: 5432 from the admitted app groups only"),
-		Tags:        tags("sg"),
-	}, parent)
+	sg, err := clientOnlyGroup(ctx, name, "PostgreSQL: 5432 from the admitted app groups only", a.VPCID, tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -171,18 +165,12 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	// Letters and digits only: RDS refuses /, @, " and spaces, and a URL-safe password needs no escaping.
-	password, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
-		Length: pulumi.Int(40), Special: pulumi.Bool(false),
-	}, parent)
+	password, passwordARN, err := generatedPassword(ctx, name+"-password", 40,
+		"PostgreSQL master password of "+name+" (DATABASE_PASSWORD)", tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	d.PasswordSecretARN, err = storeSecret(ctx, name+"-password", "PostgreSQL master password of "+name+" (DATABASE_PASSWORD)",
-		password.Result, 7, tags, parent)
-	if err != nil {
-		return nil, err
-	}
+	d.PasswordSecretARN = passwordARN
 	var monitoringRole pulumi.StringPtrInput
 	if a.MonitoringInterval > 0 {
 		monitoringRole, err = d.monitoringRole(ctx, name, tags, parent)
@@ -221,7 +209,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		AllocatedStorage:      pulumi.Int(a.StorageGiB),
 		DbName:                pulumi.String(a.DatabaseName),
 		Username:              pulumi.String(a.Username),
-		Password:              password.Result,
+		Password:              password,
 		DbSubnetGroupName:     subnets.Name,
 		MultiAz:               pulumi.Bool(a.MultiAZ),
 		BackupRetentionPeriod: pulumi.Int(a.BackupRetentionDays),
@@ -295,6 +283,17 @@ func admitFrom(ctx *pulumi.Context, parent pulumi.Resource, name string, groupID
 		Tags:                      pulumi.StringMap{"Name": pulumi.String(name + "-from-" + client)},
 	}, pulumi.Parent(parent))
 	return err
+}
+
+// clientOnlyGroup is a data store's security group: no inline rules (clients are admitted one by one with
+// admitFrom rules) and no egress, since a data store starts no connection of its own.
+func clientOnlyGroup(ctx *pulumi.Context, name, description string, vpcID pulumi.StringInput,
+	tags func(string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) (*ec2.SecurityGroup, error) {
+	return ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		VpcId:       vpcID,
+		Description: pulumi.String(description),
+		Tags:        tags("sg"),
+	}, parent)
 }
 
 // monitoringRole is the role RDS enhanced monitoring publishes OS metrics with.

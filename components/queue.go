@@ -2,6 +2,7 @@ package components
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -159,39 +160,35 @@ func NewQueue(ctx *pulumi.Context, name string, args *QueueArgs, opts ...pulumi.
 	for _, arn := range a.AlarmActions {
 		actions = append(actions, arn)
 	}
-	if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-dead-letters", &cloudwatch.MetricAlarmArgs{
-		AlarmDescription:   pulumi.Sprintf("Jobs failed %d times and are in the dead-letter queue: inspect them, fix the cause, redrive.", a.MaxReceiveCount),
-		Namespace:          pulumi.String("AWS/SQS"),
-		MetricName:         pulumi.String("ApproximateNumberOfMessagesVisible"),
-		Dimensions:         pulumi.StringMap{"QueueName": dlq.Name},
-		Statistic:          pulumi.String("Maximum"),
-		Period:             pulumi.Int(60),
-		EvaluationPeriods:  pulumi.Int(1),
-		Threshold:          pulumi.Float64(0),
-		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-		TreatMissingData:   pulumi.String("notBreaching"),
-		AlarmActions:       actions,
-		OkActions:          actions,
-		Tags:               tags("dead-letters"),
-	}, parent); err != nil {
-		return nil, err
+	alarms := []struct {
+		role, description, metric string
+		queue                     pulumi.StringOutput
+		periods                   int
+		threshold                 float64
+	}{
+		{"dead-letters", fmt.Sprintf("Jobs failed %d times and are in the dead-letter queue: inspect them, fix the cause, redrive.", a.MaxReceiveCount),
+			"ApproximateNumberOfMessagesVisible", dlq.Name, 1, 0},
+		{"oldest-job", fmt.Sprintf("The oldest waiting job is older than %s: the workers are not keeping up.", a.OldestMessageAlarm),
+			"ApproximateAgeOfOldestMessage", jobs.Name, 3, a.OldestMessageAlarm.Seconds()},
 	}
-	if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-oldest-job", &cloudwatch.MetricAlarmArgs{
-		AlarmDescription:   pulumi.Sprintf("The oldest waiting job is older than %s: the workers are not keeping up.", a.OldestMessageAlarm),
-		Namespace:          pulumi.String("AWS/SQS"),
-		MetricName:         pulumi.String("ApproximateAgeOfOldestMessage"),
-		Dimensions:         pulumi.StringMap{"QueueName": jobs.Name},
-		Statistic:          pulumi.String("Maximum"),
-		Period:             pulumi.Int(60),
-		EvaluationPeriods:  pulumi.Int(3),
-		Threshold:          pulumi.Float64(a.OldestMessageAlarm.Seconds()),
-		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-		TreatMissingData:   pulumi.String("notBreaching"),
-		AlarmActions:       actions,
-		OkActions:          actions,
-		Tags:               tags("oldest-job"),
-	}, parent); err != nil {
-		return nil, err
+	for _, al := range alarms {
+		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.role, &cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.String(al.description),
+			Namespace:          pulumi.String("AWS/SQS"),
+			MetricName:         pulumi.String(al.metric),
+			Dimensions:         pulumi.StringMap{"QueueName": al.queue},
+			Statistic:          pulumi.String("Maximum"),
+			Period:             pulumi.Int(60),
+			EvaluationPeriods:  pulumi.Int(al.periods),
+			Threshold:          pulumi.Float64(al.threshold),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			TreatMissingData:   pulumi.String("notBreaching"),
+			AlarmActions:       actions,
+			OkActions:          actions,
+			Tags:               tags(al.role),
+		}, parent); err != nil {
+			return nil, err
+		}
 	}
 
 	if err := ctx.RegisterResourceOutputs(q, pulumi.Map{

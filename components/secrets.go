@@ -120,3 +120,18 @@ func storeSecret(ctx *pulumi.Context, name, description string, value pulumi.Str
 	// Hand the ARN on only once the value is in, so an instance never boots to an empty secret.
 	return pulumi.All(secret.Arn, version.ID()).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), nil
 }
+
+// generatedPassword generates a password of letters and digits (RDS and ElastiCache refuse some symbols, and
+// such a password needs no escaping anywhere), stores it with storeSecret and returns it (marked secret) and the
+// secret's ARN.
+func generatedPassword(ctx *pulumi.Context, name string, length int, description string,
+	tags func(string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) (pulumi.StringOutput, pulumi.StringOutput, error) {
+	password, err := random.NewRandomPassword(ctx, name, &random.RandomPasswordArgs{
+		Length: pulumi.Int(length), Special: pulumi.Bool(false),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
+	}
+	arn, err := storeSecret(ctx, name, description, password.Result, 7, tags, parent)
+	return password.Result, arn, err
+}
