@@ -76,7 +76,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	setToken(w, lsn)
-	return writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "email": u.Email})
+	return writeJSON(w, http.StatusCreated, struct {
+		ID    int64  `json:"id"`
+		Email string `json:"email"`
+	}{u.ID, u.Email})
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
@@ -101,7 +104,10 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC().Format(time.RFC3339)})
+	return writeJSON(w, http.StatusOK, struct {
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
+	}{tok, exp.UTC().Format(time.RFC3339)})
 }
 
 const (
@@ -135,7 +141,10 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 		c := encodeCursor(page.NextAfter)
 		next = &c
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": page.Items, "next_cursor": next})
+	return writeJSON(w, http.StatusOK, struct {
+		Items      []shop.Product `json:"items"`
+		NextCursor *string        `json:"next_cursor"`
+	}{page.Items, next})
 }
 
 // Cursors are opaque to clients: base64url of the last id seen.
