@@ -87,6 +87,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	defer db.Close()
 
+	rediscache.SetLogger(log)
 	rdb, err := rediscache.NewClient(cfg.RedisURL, cfg.RedisAuthToken, cfg.RedisTimeout)
 	if err != nil {
 		return err

@@ -4,7 +4,9 @@
 package rediscache
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,4 +30,14 @@ func NewClient(rawURL, authToken string, timeout time.Duration) (*redis.Client, 
 	opt.MaxRetries = -1 // go-redis: -1 disables retries
 	opt.ContextTimeoutEnabled = true
 	return redis.NewClient(opt), nil
+}
+
+// SetLogger routes go-redis's own messages (pool dial failures, ...) to log
+// as structured warnings. go-redis keeps one logger per process.
+func SetLogger(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
