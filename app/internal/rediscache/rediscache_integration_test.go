@@ -219,6 +219,36 @@ func TestCarts(t *testing.T) {
 	}
 }
 
+// TestSlowRedisFallsThrough freezes Redis (CLIENT PAUSE) for longer than the
+// cache's timeout: reads must come from the database, quickly.
+func TestSlowRedisFallsThrough(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	warm := f.coldProduct(t, "slow-warm")
+	if _, err := f.cache.Product(ctx, warm.ID); err != nil {
+		t.Fatal(err)
+	}
+	admin := f.env.Redis(t)
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", 1500, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	pausedUntil := time.Now().Add(1500 * time.Millisecond)
+	for i := 0; time.Now().Add(300 * time.Millisecond).Before(pausedUntil); i++ {
+		start := time.Now()
+		got, err := f.cache.Product(ctx, warm.ID)
+		if err != nil || got.ID != warm.ID {
+			t.Fatalf("read %d with Redis paused: %+v, %v", i, got, err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("read %d took %s with Redis paused; want the 200ms timeout, then the database", i, d)
+		}
+	}
+	if f.ops("fallback") == 0 || f.ops("error") == 0 {
+		t.Errorf("fallback %v, error %v; want both counted", f.ops("fallback"), f.ops("error"))
+	}
+	time.Sleep(time.Until(pausedUntil))
+}
+
 // TestZRedisDownFallsThrough stops Redis (last in this package; restarted after).
 func TestZRedisDownFallsThrough(t *testing.T) {
 	f := newFixture(t)
