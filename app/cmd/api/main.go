@@ -142,6 +142,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		MaxInFlight:    cfg.MaxInFlight,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		ProductMaxAge:  cfg.ProductMaxAge,
 		Log:            log,
 		Registerer:     reg,
 		Gatherer:       reg,

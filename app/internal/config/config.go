@@ -63,7 +63,8 @@ type Config struct {
 	CacheProductTTL             time.Duration
 	CacheTTLJitter              float64 // TTLs are spread by up to this fraction
 	CacheNegativeTTL            time.Duration
-	CacheFallbackMaxConcurrency int // database loads at once while Redis is failing
+	CacheFallbackMaxConcurrency int           // database loads at once while Redis is failing
+	ProductMaxAge               time.Duration // Cache-Control max-age of product reads, for the CDN
 
 	CartTTL   time.Duration
 	JWTTTL    time.Duration
@@ -99,6 +100,7 @@ func Defaults() Config {
 		CacheTTLJitter:              0.1,
 		CacheNegativeTTL:            10 * time.Second,
 		CacheFallbackMaxConcurrency: 16,
+		ProductMaxAge:               10 * time.Second,
 
 		CartTTL:   7 * 24 * time.Hour,
 		JWTTTL:    time.Hour,
@@ -181,6 +183,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	dur("CACHE_NEGATIVE_TTL", &c.CacheNegativeTTL)
 	integer("CACHE_FALLBACK_MAX_CONCURRENCY", func(n int64) { c.CacheFallbackMaxConcurrency = int(n) })
+	dur("PRODUCT_CACHE_MAX_AGE", &c.ProductMaxAge)
 	dur("CART_TTL", &c.CartTTL)
 	dur("JWT_TTL", &c.JWTTTL)
 	str("JWT_ISSUER", &c.JWTIssuer)
@@ -225,6 +228,7 @@ func (c Config) Validate() error {
 		{"CACHE_PRODUCT_TTL", c.CacheProductTTL},
 		{"CACHE_NEGATIVE_TTL", c.CacheNegativeTTL},
 		{"CART_TTL", c.CartTTL},
+		{"PRODUCT_CACHE_MAX_AGE", c.ProductMaxAge},
 		{"JWT_TTL", c.JWTTTL},
 	}
 	for _, p := range positive {
@@ -305,6 +309,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("database_replica_max_lag", c.DatabaseReplicaMaxLag),
 		slog.Duration("redis_timeout", c.RedisTimeout),
 		slog.Duration("cache_product_ttl", c.CacheProductTTL),
+		slog.Duration("product_cache_max_age", c.ProductMaxAge),
 		slog.Duration("cart_ttl", c.CartTTL),
 		slog.Duration("jwt_ttl", c.JWTTTL),
 	)

@@ -60,7 +60,7 @@ type Deps struct {
 	MaxInFlight    int
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
-	// ProductMaxAge is the Cache-Control max-age of product reads (CDN).
+	// ProductMaxAge is the Cache-Control max-age of product reads (CDN). Default: 10s.
 	ProductMaxAge time.Duration
 	Log           *slog.Logger
 	Registerer    prometheus.Registerer
