@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -27,17 +29,28 @@ func runStack(t *testing.T, stack string, config map[string]string) (*recorder, 
 			return err
 		}
 		want = len(m)
+		// The engine does not wait for applies nobody consumes, so wait for them here (bounded).
+		var wg sync.WaitGroup
 		for k, v := range m {
 			o := pulumi.ToOutput(v)
 			secret := pulumi.IsSecret(o)
+			wg.Add(1)
 			o.ApplyT(func(x any) any {
+				defer wg.Done()
 				mu.Lock()
 				defer mu.Unlock()
 				outputs[k] = exported{Value: x, Secret: secret}
 				return x
 			})
 		}
-		return nil
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(30 * time.Second):
+			return errors.New("outputs did not resolve within 30 s")
+		}
 	})
 	mu.Lock()
 	defer mu.Unlock()
