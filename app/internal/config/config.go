@@ -28,47 +28,47 @@ type SigningKey struct {
 // Config is every setting of the api process. Durations are Go durations
 // ("250ms", "10s") in the environment.
 type Config struct {
-	// Infra → app contract (DESIGN.md).
-	DatabaseWriterURL  string   // DATABASE_WRITER_URL, required
-	DatabaseReaderURLs []string // DATABASE_READER_URLS, comma-separated; empty: reads go to the writer
-	RedisURL           string   // REDIS_URL, required
+	// The infra → app contract of DESIGN.md.
+	DatabaseWriterURL  string   // DATABASE_WRITER_URL, required; carries no password
+	DatabaseReaderURLs []string // DATABASE_READER_URLS, comma-separated; none: reads go to the writer
+	RedisURL           string   // REDIS_URL, required; rediss:// turns TLS on
 	AdminEmails        []string // ADMIN_EMAILS, comma-separated, compared case-insensitively
 
-	// Secrets; never logged.
+	// Secrets; LogValue masks them.
 	DatabasePassword string       // DATABASE_PASSWORD
-	RedisAuthToken   string       // REDIS_AUTH_TOKEN
-	JWTSigningKeys   []SigningKey // JWT_SIGNING_KEYS, "kid:base64secret,...": the first signs, all verify
+	RedisAuthToken   string       // REDIS_AUTH_TOKEN, optional
+	JWTSigningKeys   []SigningKey // JWT_SIGNING_KEYS, required: "kid:base64secret,..."; the first signs, all verify
 
-	HTTPAddr   string // HTTP_ADDR
-	InstanceID string // INSTANCE_ID; default: the host name
-	LogLevel   slog.Level
+	HTTPAddr   string     // HTTP_ADDR
+	InstanceID string     // INSTANCE_ID, sent as X-Served-By; default: the host name
+	LogLevel   slog.Level // LOG_LEVEL: debug, info, warn, error
 
-	HTTPReadHeaderTimeout time.Duration
-	HTTPReadTimeout       time.Duration
-	HTTPWriteTimeout      time.Duration
-	HTTPIdleTimeout       time.Duration
-	RequestTimeout        time.Duration // deadline of one request's work, outbound calls included
-	MaxInFlight           int           // requests served at once; more get a fast 503
-	MaxBodyBytes          int64         // larger request bodies get 413
+	HTTPReadHeaderTimeout time.Duration // HTTP_READ_HEADER_TIMEOUT
+	HTTPReadTimeout       time.Duration // HTTP_READ_TIMEOUT
+	HTTPWriteTimeout      time.Duration // HTTP_WRITE_TIMEOUT
+	HTTPIdleTimeout       time.Duration // HTTP_IDLE_TIMEOUT
+	RequestTimeout        time.Duration // REQUEST_TIMEOUT: deadline of one request's work, outbound calls included
+	MaxInFlight           int           // MAX_IN_FLIGHT: requests served at once; more get a fast 503
+	MaxBodyBytes          int64         // MAX_BODY_BYTES: larger request bodies get 413
 
-	DrainDelay      time.Duration // readyz fails this long before the server stops accepting
-	ShutdownTimeout time.Duration // in-flight requests get this long after the drain delay
+	DrainDelay      time.Duration // DRAIN_DELAY: /readyz fails this long before the server stops accepting
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: in-flight requests get this long after the drain delay
 
-	DatabaseMaxConns             int
-	DatabaseQueryTimeout         time.Duration
-	DatabaseReplicaMaxLag        time.Duration // a replica further behind is skipped
-	DatabaseReplicaCheckInterval time.Duration
+	DatabaseMaxConns             int           // DATABASE_MAX_CONNS, per pool
+	DatabaseQueryTimeout         time.Duration // DATABASE_QUERY_TIMEOUT, per store call
+	DatabaseReplicaMaxLag        time.Duration // DATABASE_REPLICA_MAX_LAG: a replica further behind is skipped
+	DatabaseReplicaCheckInterval time.Duration // DATABASE_REPLICA_CHECK_INTERVAL
 
-	RedisTimeout                time.Duration // dial, read and write timeout of every Redis call
-	CacheProductTTL             time.Duration
-	CacheTTLJitter              float64 // TTLs are spread by up to this fraction
-	CacheNegativeTTL            time.Duration
-	CacheFallbackMaxConcurrency int           // database loads at once while Redis is failing
-	ProductMaxAge               time.Duration // Cache-Control max-age of product reads, for the CDN
+	RedisTimeout                time.Duration // REDIS_TIMEOUT: dial (×4), read and write timeout of every Redis call
+	CacheProductTTL             time.Duration // CACHE_PRODUCT_TTL
+	CacheTTLJitter              float64       // CACHE_TTL_JITTER: TTLs are shortened by up to this fraction
+	CacheNegativeTTL            time.Duration // CACHE_NEGATIVE_TTL: how long a 404 is cached
+	CacheFallbackMaxConcurrency int           // CACHE_FALLBACK_MAX_CONCURRENCY: database loads at once while Redis fails
+	ProductMaxAge               time.Duration // PRODUCT_CACHE_MAX_AGE: Cache-Control max-age of product reads (CDN)
 
-	CartTTL   time.Duration
-	JWTTTL    time.Duration
-	JWTIssuer string
+	CartTTL   time.Duration // CART_TTL: a cart expires this long after its last change
+	JWTTTL    time.Duration // JWT_TTL: session lifetime
+	JWTIssuer string        // JWT_ISSUER
 }
 
 // Defaults returns every default in one place.
