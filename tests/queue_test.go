@@ -87,7 +87,7 @@ func TestQueueRejects(t *testing.T) {
 		give components.QueueArgs
 		want []string
 	}{
-		{"max receive count 0 stays default; negative", components.QueueArgs{MaxReceiveCount: -1}, []string{"MaxReceiveCount: must be between 1 and 1000, but -1 was given"}},
+		{"negative max receive count", components.QueueArgs{MaxReceiveCount: -1}, []string{"MaxReceiveCount: must be between 1 and 1000, but -1 was given"}},
 		{"too many receives", components.QueueArgs{MaxReceiveCount: 1001}, []string{"MaxReceiveCount: must be between 1 and 1000, but 1001 was given"}},
 		{"visibility shorter than job", components.QueueArgs{JobTimeout: 2 * time.Minute, VisibilityTimeout: time.Minute},
 			[]string{"VisibilityTimeout: must be at least JobTimeout (2m0s)", "but 1m0s was given"}},
