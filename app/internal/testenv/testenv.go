@@ -155,8 +155,20 @@ func (e Env) PauseReplay(t testing.TB) {
 	t.Cleanup(func() { Admin(t, e.AdminReplicaURL, "SELECT pg_wal_replay_resume()") })
 }
 
-// Counter returns the value of a counter in reg with the given labels.
+// Counter returns the value of a counter in reg with the given labels (0 if absent).
 func Counter(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	return metric(t, reg, name, labels).GetCounter().GetValue()
+}
+
+// Gauge returns the value of a gauge in reg with the given labels (0 if absent).
+func Gauge(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	return metric(t, reg, name, labels).GetGauge().GetValue()
+}
+
+// metric finds a metric by name and labels; nil (whose getters return zero) if absent.
+func metric(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -168,11 +180,11 @@ func Counter(t testing.TB, reg *prometheus.Registry, name string, labels map[str
 		}
 		for _, m := range mf.GetMetric() {
 			if matches(m, labels) {
-				return m.GetCounter().GetValue()
+				return m
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 func matches(m *dto.Metric, labels map[string]string) bool {
@@ -205,24 +217,4 @@ var seq atomic.Int64
 // Unique returns a name unique to this run, for emails and keys.
 func Unique(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), seq.Add(1))
-}
-
-// Gauge returns the value of a gauge in reg with the given labels.
-func Gauge(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if matches(m, labels) {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return -1
 }
