@@ -13,8 +13,6 @@ import (
 	"github.com/scalestack/scalestack/app/internal/shop"
 )
 
-type claimsKey struct{}
-
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header.
 func bearerToken(h string) (string, bool) {
 	scheme, tok, ok := strings.Cut(h, " ")
