@@ -9,8 +9,12 @@ import (
 	"github.com/scalestack/scalestack/app/internal/shop"
 )
 
-// errTooLarge is a body over MaxBodyBytes.
-var errTooLarge = errors.New("request body too large")
+var (
+	// errTooLarge is a body over MaxBodyBytes.
+	errTooLarge = errors.New("request body too large")
+	// errMethodNotAllowed is a known path with a method it does not serve.
+	errMethodNotAllowed = errors.New("method not allowed")
+)
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -25,6 +29,8 @@ type errorDetail struct {
 // that knows the mapping.
 func status(err error) (int, string) {
 	switch {
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed, "method_not_allowed"
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, shop.ErrInvalid):

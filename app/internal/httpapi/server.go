@@ -127,10 +127,7 @@ func New(d Deps) (*Server, error) {
 	s.route(mux, "DELETE /v1/cart/items/{product_id}", s.user(s.deleteCartItem))
 	s.route(mux, "POST /v1/orders", s.user(s.createOrder))
 	s.route(mux, "GET /v1/orders/{id}", s.user(s.getOrder))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, shop.Errorf(shop.ErrNotFound, "no route for %s %s", r.Method, r.URL.Path))
-	})
-	s.handler = s.observe(s.limit(mux))
+	s.handler = s.observe(s.limit(s.unmatched(mux)))
 	return s, nil
 }
 
@@ -154,6 +151,36 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h errorHandlerFunc) {
 		}
 	})
 }
+
+// unmatched turns the mux's plain-text 404 and 405 (with its Allow header)
+// into the API's JSON errors.
+func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			s.writeError(w, r, errMethodNotAllowed)
+			return
+		}
+		s.writeError(w, r, shop.Errorf(shop.ErrNotFound, "no route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// headerProbe records what the mux's own error handler would answer.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

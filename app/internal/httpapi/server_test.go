@@ -30,6 +30,20 @@ func TestServedByOnEveryResponse(t *testing.T) {
 	}
 }
 
+func TestUnmatchedRoutes(t *testing.T) {
+	f := newFixture(t, 10)
+	w := f.do("DELETE", "/v1/products/1", "")
+	if w.Code != 405 || errCode(t, w) != "method_not_allowed" || !strings.Contains(w.Header().Get("Allow"), "GET") {
+		t.Errorf("DELETE /v1/products/1: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if w := f.do("GET", "/v2/nothing", ""); w.Code != 404 || errCode(t, w) != "not_found" {
+		t.Errorf("GET /v2/nothing: %d %s", w.Code, w.Body)
+	}
+	if w := f.do("GET", "/v1/orders/abc", ""); w.Code != 401 {
+		t.Errorf("GET /v1/orders/abc without a token: %d, want 401", w.Code)
+	}
+}
+
 func TestHealthAndDrain(t *testing.T) {
 	f := newFixture(t, 10)
 	if w := f.do("GET", "/readyz", ""); w.Code != 200 {
