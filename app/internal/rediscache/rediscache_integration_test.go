@@ -123,6 +123,38 @@ func TestStampedeOneLoad(t *testing.T) {
 	}
 }
 
+func TestEarlyRefreshBeforeExpiry(t *testing.T) {
+	env := testenv.Load(t)
+	reg := prometheus.NewRegistry()
+	db := env.OpenDB(t, env.Options(), reg)
+	store := &counting{ProductStore: db.Products(), delay: 100 * time.Millisecond} // slow loads refresh earlier
+	cache, err := rediscache.NewProducts(store, env.Redis(t), rediscache.ProductOptions{
+		TTL: time.Second, NegativeTTL: time.Second, Timeout: 200 * time.Millisecond,
+		FreshnessWindow: 3 * time.Second, FallbackConcurrency: 4,
+	}, testenv.Logger(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, reg: reg, t: t}
+	p := f.coldProduct(t, "xfetch")
+	ctx := context.Background()
+	deadline := time.Now().Add(3 * time.Second)
+	for f.ops("early_refresh") == 0 && time.Now().Before(deadline) {
+		if _, err := cache.Product(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if f.ops("early_refresh") == 0 {
+		t.Fatal("no early refresh within 3s of a 1s TTL")
+	}
+	testenv.Eventually(t, 2*time.Second, "the background refresh to load", func() bool { return store.loads.Load() == 2 })
+	// The refresh replaced the entry before it expired: readers never missed again.
+	if got := f.ops("miss"); got != 1 {
+		t.Errorf("misses = %v, want only the first cold read", got)
+	}
+}
+
 func TestNegativeCachingAndInvalidation(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
