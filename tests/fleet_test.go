@@ -173,17 +173,7 @@ func TestFleetRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := run(t, "dev", nil, newFleet(tt.give))
-			if err == nil {
-				t.Fatal("want an error, got none")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-			if len(r.resources) != 0 {
-				t.Errorf("registered %d resources before failing", len(r.resources))
-			}
+			checkRejected(t, r, err, tt.want)
 		})
 	}
 }

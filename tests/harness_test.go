@@ -331,3 +331,19 @@ func asStrings(v any) []string {
 	}
 	return nil
 }
+
+// checkRejected asserts that a component failed with every wanted message and registered nothing.
+func checkRejected(t *testing.T, r *recorder, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error, got none")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+	if len(r.resources) != 0 {
+		t.Errorf("registered %d resources before failing", len(r.resources))
+	}
+}

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -108,17 +107,7 @@ func TestNetworkRejects(t *testing.T) {
 				_, err := components.NewNetwork(ctx, "net", &tt.give)
 				return err
 			})
-			if err == nil {
-				t.Fatal("want an error, got none")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-			if len(r.resources) != 0 {
-				t.Errorf("registered %d resources before failing", len(r.resources))
-			}
+			checkRejected(t, r, err, tt.want)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -89,18 +88,3 @@ func TestShardedTableRejects(t *testing.T) {
 	}
 }
 
-// checkRejected asserts that a component failed with every wanted message and registered nothing.
-func checkRejected(t *testing.T, r *recorder, err error, want []string) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("want an error, got none")
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not mention %q", err, w)
-		}
-	}
-	if len(r.resources) != 0 {
-		t.Errorf("registered %d resources before failing", len(r.resources))
-	}
-}
