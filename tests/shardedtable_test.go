@@ -87,4 +87,3 @@ func TestShardedTableRejects(t *testing.T) {
 		})
 	}
 }
-
