@@ -73,7 +73,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	setToken(w, lsn)
+	setToken(w, r, lsn)
 	return writeJSON(w, http.StatusCreated, struct {
 		ID    int64  `json:"id"`
 		Email string `json:"email"`
@@ -206,7 +206,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, _ auth.Cl
 	if err != nil {
 		return err
 	}
-	setToken(w, lsn)
+	setToken(w, r, lsn)
 	w.Header().Set("Location", fmt.Sprintf("/v1/products/%d", p.ID))
 	w.Header().Set("ETag", p.ETag())
 	return writeJSON(w, http.StatusCreated, p)
@@ -228,7 +228,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, _ auth.Cl
 	if err != nil {
 		return err
 	}
-	setToken(w, lsn)
+	setToken(w, r, lsn)
 	w.Header().Set("ETag", p.ETag())
 	return writeJSON(w, http.StatusOK, p)
 }
@@ -310,7 +310,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, c auth.Clai
 	if err != nil {
 		return err
 	}
-	setToken(w, lsn)
+	setToken(w, r, lsn)
 	w.Header().Set("Location", fmt.Sprintf("/v1/orders/%d", po.OrderID))
 	if po.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")

@@ -178,13 +178,15 @@ func readToken(r *http.Request) (consistency.LSN, error) {
 // any replica in rotation may lag.
 const tokenCookieAge = 60
 
-// setToken hands the client the consistency token of its write.
-func setToken(w http.ResponseWriter, lsn consistency.LSN) {
+// setToken hands the client the consistency token of its write. The cookie
+// is Secure when the client reached us over TLS (directly or at the ALB/CDN).
+func setToken(w http.ResponseWriter, r *http.Request, lsn consistency.LSN) {
 	if lsn == 0 {
 		return
 	}
 	v := lsn.String()
 	w.Header().Set(consistency.Header, v)
 	http.SetCookie(w, &http.Cookie{Name: consistency.Cookie, Value: v, Path: "/", MaxAge: tokenCookieAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"})
 }

@@ -78,8 +78,15 @@ func TestUsersAndSessions(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"id": 1.0, "email": "boss@example.com"}, created); diff != "" {
 		t.Errorf("register body (-want +got):\n%s", diff)
 	}
-	if w.Header().Get(consistency.Header) == "" {
-		t.Error("a write returned no consistency token")
+	if w.Header().Get(consistency.Header) != "1/10" || !strings.Contains(w.Header().Get("Set-Cookie"), "consistency_token=1/10") {
+		t.Errorf("write's token: header %q, cookie %q; want 1/10 in both", w.Header().Get(consistency.Header), w.Header().Get("Set-Cookie"))
+	}
+	if w.Header().Get("Set-Cookie") != "" && strings.Contains(w.Header().Get("Set-Cookie"), "Secure") {
+		t.Error("cookie marked Secure on a plain-HTTP request")
+	}
+	w = f.do("POST", "/v1/users", `{"email":"tls@example.com","password":"secret-pass"}`, "X-Forwarded-Proto", "https")
+	if !strings.Contains(w.Header().Get("Set-Cookie"), "Secure") {
+		t.Errorf("cookie behind TLS not Secure: %q", w.Header().Get("Set-Cookie"))
 	}
 	if w := f.do("POST", "/v1/users", `{"email":"boss@example.com","password":"other-pass"}`); w.Code != 409 {
 		t.Errorf("second registration = %d, want 409", w.Code)
