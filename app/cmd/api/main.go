@@ -49,7 +49,7 @@ func newLogger(cfg config.Config, stdout io.Writer) *slog.Logger {
 
 // migrate applies the embedded migrations to the primary.
 func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := config.Load(getenv)
+	cfg, err := config.LoadMigrate(getenv)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

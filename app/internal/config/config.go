@@ -111,6 +111,29 @@ func Defaults() Config {
 // Load reads the environment through getenv over Defaults and validates the
 // result. Every problem is reported at once.
 func Load(getenv func(string) string) (Config, error) {
+	c, err := parse(getenv)
+	if err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// LoadMigrate reads the environment for "api migrate", which needs only the
+// primary (DATABASE_WRITER_URL, DATABASE_PASSWORD): a migration job need not
+// hold the Redis or JWT secrets.
+func LoadMigrate(getenv func(string) string) (Config, error) {
+	c, err := parse(getenv)
+	if err != nil {
+		return c, err
+	}
+	if c.DatabaseWriterURL == "" {
+		return c, errors.New("DATABASE_WRITER_URL: required")
+	}
+	return c, nil
+}
+
+// parse overlays the environment on Defaults, reporting malformed values.
+func parse(getenv func(string) string) (Config, error) {
 	c := Defaults()
 	var errs []error
 	str := func(key string, dst *string) {
@@ -188,10 +211,7 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("JWT_TTL", &c.JWTTTL)
 	str("JWT_ISSUER", &c.JWTIssuer)
 
-	if len(errs) > 0 {
-		return c, errors.Join(errs...)
-	}
-	return c, c.Validate()
+	return c, errors.Join(errs...)
 }
 
 // Validate reports every setting out of range, naming the variable, the

@@ -119,3 +119,13 @@ func with(m map[string]string, k, v string) map[string]string {
 	m[k] = v
 	return m
 }
+
+func TestLoadMigrateNeedsOnlyTheDatabase(t *testing.T) {
+	c, err := LoadMigrate(env(map[string]string{"DATABASE_WRITER_URL": "postgres://app@db/app", "DATABASE_PASSWORD": "pw"}))
+	if err != nil || c.DatabasePassword != "pw" {
+		t.Errorf("LoadMigrate = %+v, %v", c, err)
+	}
+	if _, err := LoadMigrate(env(map[string]string{})); err == nil || !strings.Contains(err.Error(), "DATABASE_WRITER_URL") {
+		t.Errorf("LoadMigrate without a writer URL: %v", err)
+	}
+}
