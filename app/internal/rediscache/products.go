@@ -120,6 +120,9 @@ func (c *Products) Product(ctx context.Context, id int64) (shop.Product, error) 
 	key, marker := keys(id)
 	e, m, found, err := c.lookup(ctx, key, marker)
 	if err != nil {
+		if ctx.Err() != nil {
+			return shop.Product{}, ctx.Err() // the caller gave up; Redis is not to blame
+		}
 		c.trip(err)
 		return c.fallbackLoad(ctx, id)
 	}
