@@ -9,6 +9,9 @@ import (
 	"github.com/scalestack/scalestack/app/internal/shop"
 )
 
+// statusClientClosed is recorded when the client cancelled the request.
+const statusClientClosed = 499
+
 var (
 	// errTooLarge is a body over MaxBodyBytes.
 	errTooLarge = errors.New("request body too large")
@@ -51,6 +54,10 @@ func status(err error) (int, string) {
 		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "timeout"
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer, but metrics and
+		// logs should not count it as a server error (nginx's 499).
+		return statusClientClosed, "canceled"
 	}
 	return http.StatusInternalServerError, "internal"
 }

@@ -335,6 +335,7 @@ func TestStatusMapping(t *testing.T) {
 		{shop.Errorf(shop.ErrOverloaded, "x"), 503},
 		{shop.Errorf(shop.ErrUnavailable, "x"), 503},
 		{fmt.Errorf("query: %w", context.DeadlineExceeded), 503},
+		{fmt.Errorf("query: %w", context.Canceled), 499},
 		{errors.New("boom"), 500},
 	}
 	for _, tt := range tests {
