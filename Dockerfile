@@ -6,9 +6,12 @@
 #   docker run scalestack-app /app/api migrate
 #   docker run scalestack-app /app/worker  # once app/cmd/worker exists
 
-FROM golang:1.26.8-bookworm AS build
+# The build stage runs natively and cross-compiles for the target platform (the fleets run arm64), so a
+# multi-platform build needs no emulation.
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+ARG TARGETOS=linux TARGETARCH=amd64
 WORKDIR /src
-ENV CGO_ENABLED=0 GOOS=linux GOFLAGS=-buildvcs=false
+ENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-buildvcs=false
 COPY go.mod go.sum ./
 COPY app/ app/
 # Only the modules the app imports are fetched (not the Pulumi SDKs).

@@ -23,9 +23,9 @@ integration:
 infra-test:
 	$(GO) test -count=1 -v ./tests/...
 
-## bench: the app's Go benchmarks
+## bench: the app's Go benchmarks, the Redis-backed ones included (on the integration test servers)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./app/...
+	APP_TEST_RACE=0 scripts/app-integration-test.sh -run '^$$' -bench . -benchmem
 
 lint: tools
 	$(GO) vet ./...
