@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/scalestack/scalestack/app/internal/consistency"
 	"github.com/scalestack/scalestack/app/internal/httpapi"
 	"github.com/scalestack/scalestack/app/internal/rediscache"
 	"github.com/scalestack/scalestack/app/internal/shop"
@@ -24,7 +25,7 @@ func cachedPath(b *testing.B) (*httpapi.Server, *rediscache.Products, int64) {
 	env := testenv.Load(b)
 	reg := prometheus.NewRegistry()
 	db := env.OpenDB(b, env.Options(), reg)
-	p, _, err := db.Products().CreateProduct(context.Background(), shop.ProductInput{Name: "bench", Description: "a product of average size for the benchmark", PriceCents: 1999, Stock: 100})
+	p, lsn, err := db.Products().CreateProduct(context.Background(), shop.ProductInput{Name: "bench", Description: "a product of average size for the benchmark", PriceCents: 1999, Stock: 100})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +43,9 @@ func cachedPath(b *testing.B) (*httpapi.Server, *rediscache.Products, int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := cache.Product(context.Background(), p.ID); err != nil { // warm
+	// Warm the cache with the write's consistency token, so the fill cannot hit a replica that has not yet
+	// replayed the new product (or, on fresh servers, the migrations).
+	if _, err := cache.Product(consistency.WithMinLSN(context.Background(), lsn), p.ID); err != nil {
 		b.Fatal(err)
 	}
 	return srv, cache, p.ID
