@@ -69,8 +69,11 @@ func (b bootScript) render() string {
 	}
 	s.WriteString("printf 'INSTANCE_ID=%s\\n' \"$instance\" >> \"$f\"\n")
 	for _, k := range sortedKeys(b.secretARNs) {
-		fmt.Fprintf(&s, "printf '%%s=%%s\\n' %s \"$(aws secretsmanager get-secret-value --region %s --secret-id %s --query SecretString --output text)\" >> \"$f\"\n",
-			k, shellQuote(b.region), shellQuote(b.secretARNs[k]))
+		// Assigned first, so that set -e stops the script when a secret cannot be read, instead of writing an
+		// empty value.
+		fmt.Fprintf(&s, "secret=$(aws secretsmanager get-secret-value --region %s --secret-id %s --query SecretString --output text)\n",
+			shellQuote(b.region), shellQuote(b.secretARNs[k]))
+		fmt.Fprintf(&s, "printf '%%s=%%s\\n' %s \"$secret\" >> \"$f\"\n", k)
 	}
 	s.WriteString("mv \"$f\" /run/scalestack/app.env\nSCALESTACK_ENV_SCRIPT\nchmod 0700 /usr/local/sbin/scalestack-env\n\n")
 

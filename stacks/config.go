@@ -181,11 +181,12 @@ func Prod() Config {
 // setting ties a config key to the field it overlays.
 type setting struct {
 	key   string
+	kind  string // the key's type in Pulumi.yaml: string, integer, boolean or array
 	apply func(c *Config, raw string) error
 }
 
 func intKey(key string, field func(*Config) *int) setting {
-	return setting{key, func(c *Config, raw string) error {
+	return setting{key, "integer", func(c *Config, raw string) error {
 		v, err := strconv.Atoi(strings.TrimSpace(raw))
 		if err != nil {
 			return fmt.Errorf("must be an integer, but %q was given", raw)
@@ -196,7 +197,7 @@ func intKey(key string, field func(*Config) *int) setting {
 }
 
 func boolKey(key string, field func(*Config) *bool) setting {
-	return setting{key, func(c *Config, raw string) error {
+	return setting{key, "boolean", func(c *Config, raw string) error {
 		v, err := strconv.ParseBool(strings.TrimSpace(raw))
 		if err != nil {
 			return fmt.Errorf("must be true or false, but %q was given", raw)
@@ -207,12 +208,12 @@ func boolKey(key string, field func(*Config) *bool) setting {
 }
 
 func stringKey(key string, field func(*Config) *string) setting {
-	return setting{key, func(c *Config, raw string) error { *field(c) = strings.TrimSpace(raw); return nil }}
+	return setting{key, "string", func(c *Config, raw string) error { *field(c) = strings.TrimSpace(raw); return nil }}
 }
 
 // listKey accepts a YAML/JSON list of strings or a comma-separated string.
 func listKey(key string, field func(*Config) *[]string) setting {
-	return setting{key, func(c *Config, raw string) error {
+	return setting{key, "array", func(c *Config, raw string) error {
 		var v []string
 		if t := strings.TrimSpace(raw); strings.HasPrefix(t, "[") {
 			if err := json.Unmarshal([]byte(t), &v); err != nil {
@@ -274,6 +275,15 @@ var settings = []setting{
 	intKey("workerMaxSize", func(c *Config) *int { return &c.WorkerMaxSize }),
 	intKey("workerAcceptableLatencySeconds", func(c *Config) *int { return &c.WorkerAcceptableLatencySeconds }),
 	intKey("workerAverageJobSeconds", func(c *Config) *int { return &c.WorkerAverageJobSeconds }),
+}
+
+// Keys maps every config key a stack may set (without the namespace) to its type in Pulumi.yaml.
+func Keys() map[string]string {
+	keys := map[string]string{"profile": "string"}
+	for _, s := range settings {
+		keys[s.key] = s.kind
+	}
+	return keys
 }
 
 // keyError names a config key in an error.

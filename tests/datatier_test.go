@@ -235,9 +235,13 @@ func checkEnvContract(t *testing.T, r *recorder, shardNames []string, replicas i
 		} else if strings.Contains(ud, "JWT_SIGNING_KEYS") {
 			t.Errorf("worker: must not read the JWT signing keys")
 		}
+		env, err := bootEnv(t, ud, false)
+		if err != nil {
+			t.Fatalf("%s: env script failed: %v", lt, err)
+		}
 		for _, s := range secrets {
-			if !regexp.MustCompile(s + ` "\$\(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id 'arn:[^']+'`).MatchString(ud) {
-				t.Errorf("%s: want %s read from Secrets Manager by ARN at boot", lt, s)
+			if !strings.HasPrefix(env[s], "secret-of:arn:") {
+				t.Errorf("%s: want %s read from Secrets Manager by ARN at boot, got %q", lt, s, env[s])
 			}
 		}
 	}
