@@ -13,8 +13,11 @@ import (
 
 // decode reads exactly one JSON value of dst's type from a body of at most
 // maxBytes: unknown fields, trailing data and malformed JSON are 400, a larger
-// body 413.
+// body 413 (at once when Content-Length says so, before reading anything).
 func decode(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) error {
+	if r.ContentLength > maxBytes {
+		return errTooLarge
+	}
 	body := http.MaxBytesReader(w, r.Body, maxBytes)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()

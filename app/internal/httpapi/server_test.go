@@ -202,6 +202,7 @@ func TestBadInputIsNever500(t *testing.T) {
 		{"trailing data", `{"name":"x","price_cents":1,"stock":1} {}`, 400},
 		{"invalid value", `{"name":"","price_cents":-1,"stock":1}`, 400},
 		{"oversized", `{"name":"` + strings.Repeat("x", 2000) + `","price_cents":1,"stock":1}`, 413},
+		{"oversized and not JSON", strings.Repeat("x", 2000), 413},
 	}
 	for _, tt := range tests {
 		w := f.do("POST", "/v1/products", tt.body, "Authorization", admin)
