@@ -176,6 +176,18 @@ func TestSessionAndCartAcrossInstances(t *testing.T) {
 	a.want(401, "GET", "/v1/cart", nil, "Authorization", tokA+"x")
 }
 
+// TestNULIsRefusedNot500: PostgreSQL text cannot hold NUL, which JSON can
+// carry ("\u0000"); such input must be a 4xx, never the database's error.
+func TestNULIsRefusedNot500(t *testing.T) {
+	env := testenv.Load(t)
+	a := client{t: t, base: startInProcess(t, appEnv(env, "a", freeAddr(t), newKey("k1")))}
+	creds := map[string]string{"email": "nul\x00" + testenv.Unique("u") + "@example.com", "password": "password-123"}
+	a.want(400, "POST", "/v1/users", creds)
+	a.want(401, "POST", "/v1/sessions", creds)
+	admin := a.login("admin@example.com")
+	a.want(400, "POST", "/v1/products", map[string]any{"name": "nul\x00", "price_cents": 1, "stock": 1}, "Authorization", admin)
+}
+
 func TestReadYourWritesOverHTTP(t *testing.T) {
 	env := testenv.Load(t)
 	keys := newKey("k1")

@@ -84,6 +84,11 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.Normalize()
 	bad := shop.Errorf(shop.ErrUnauthorized, "wrong email or password")
+	if !shop.ValidEmail(in.Email) {
+		// No account has it, and the database would refuse some (NUL).
+		auth.CheckDummy(in.Password)
+		return bad
+	}
 	u, err := s.d.Users.UserByEmail(r.Context(), in.Email)
 	if errors.Is(err, shop.ErrNotFound) {
 		auth.CheckDummy(in.Password) // same time as a known email

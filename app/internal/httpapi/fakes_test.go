@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,12 +24,28 @@ import (
 
 // The fakes keep state in memory so that handler tests need no server.
 
+// errNUL is what PostgreSQL answers for a text value holding NUL; the fakes
+// answer it too, so that such input must be refused before the store.
+var errNUL = errors.New(`ERROR: invalid byte sequence for encoding "UTF8": 0x00 (SQLSTATE 22021)`)
+
+func hasNUL(s ...string) bool {
+	for _, v := range s {
+		if strings.IndexByte(v, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 type fakeUsers struct {
 	mu    sync.Mutex
 	users map[string]shop.User
 }
 
 func (f *fakeUsers) CreateUser(_ context.Context, u shop.User) (shop.User, consistency.LSN, error) {
+	if hasNUL(u.Email) {
+		return shop.User{}, 0, errNUL
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.users[u.Email]; ok {
@@ -40,6 +57,9 @@ func (f *fakeUsers) CreateUser(_ context.Context, u shop.User) (shop.User, consi
 }
 
 func (f *fakeUsers) UserByEmail(_ context.Context, email string) (shop.User, error) {
+	if hasNUL(email) {
+		return shop.User{}, errNUL
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.users[email]
@@ -85,6 +105,9 @@ func (f *fakeProducts) Products(_ context.Context, after int64, limit int) (shop
 }
 
 func (f *fakeProducts) CreateProduct(_ context.Context, in shop.ProductInput) (shop.Product, consistency.LSN, error) {
+	if hasNUL(in.Name, in.Description) {
+		return shop.Product{}, 0, errNUL
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := int64(len(f.products) + 1)
@@ -94,6 +117,9 @@ func (f *fakeProducts) CreateProduct(_ context.Context, in shop.ProductInput) (s
 }
 
 func (f *fakeProducts) UpdateProduct(_ context.Context, id int64, in shop.ProductInput) (shop.Product, consistency.LSN, error) {
+	if hasNUL(in.Name, in.Description) {
+		return shop.Product{}, 0, errNUL
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	old, ok := f.products[id]

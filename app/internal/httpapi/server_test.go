@@ -97,6 +97,10 @@ func TestUsersAndSessions(t *testing.T) {
 	if w := f.do("POST", "/v1/users", `{"email":"a@b.c","password":"short"}`); w.Code != 400 {
 		t.Errorf("short password = %d, want 400", w.Code)
 	}
+	// PostgreSQL text cannot hold NUL: refused before it reaches the database.
+	if w := f.do("POST", "/v1/users", `{"email":"a\u0000b@example.com","password":"secret-pass"}`); w.Code != 400 {
+		t.Errorf("NUL in email = %d, want 400", w.Code)
+	}
 
 	w = f.do("POST", "/v1/sessions", `{"email":"boss@example.com","password":"secret-pass"}`)
 	if w.Code != 200 {
@@ -111,7 +115,8 @@ func TestUsersAndSessions(t *testing.T) {
 	if err != nil || c.Role != shop.RoleAdmin || sess.ExpiresAt == "" {
 		t.Errorf("session token: %+v, %v, expires %q; want an admin token", c, err, sess.ExpiresAt)
 	}
-	for _, body := range []string{`{"email":"boss@example.com","password":"wrong-pass"}`, `{"email":"who@example.com","password":"secret-pass"}`} {
+	for _, body := range []string{`{"email":"boss@example.com","password":"wrong-pass"}`, `{"email":"who@example.com","password":"secret-pass"}`,
+		`{"email":"boss\u0000@example.com","password":"secret-pass"}`, `{}`} {
 		if w := f.do("POST", "/v1/sessions", body); w.Code != 401 || errCode(t, w) != "unauthorized" {
 			t.Errorf("login %s = %d, want 401", body, w.Code)
 		}
@@ -201,6 +206,7 @@ func TestBadInputIsNever500(t *testing.T) {
 		{"wrong type", `{"name":"x","price_cents":"1","stock":1}`, 400},
 		{"trailing data", `{"name":"x","price_cents":1,"stock":1} {}`, 400},
 		{"invalid value", `{"name":"","price_cents":-1,"stock":1}`, 400},
+		{"NUL in name", `{"name":"a\u0000b","price_cents":1,"stock":1}`, 400},
 		{"oversized", `{"name":"` + strings.Repeat("x", 2000) + `","price_cents":1,"stock":1}`, 413},
 		{"oversized and not JSON", strings.Repeat("x", 2000), 413},
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -68,10 +69,19 @@ type Credentials struct {
 // Normalize lower-cases and trims the email.
 func (c *Credentials) Normalize() { c.Email = strings.ToLower(strings.TrimSpace(c.Email)) }
 
+// ValidEmail reports whether s looks like name@domain, is at most 254 bytes
+// long and holds no blanks or control characters (PostgreSQL text cannot
+// store NUL). Every registered email passes it, so a login whose email does
+// not cannot match an account.
+func ValidEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at >= 1 && at < len(s)-1 && len(s) <= 254 &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r == ' ' || unicode.IsControl(r) })
+}
+
 // Validate checks a registration; login only needs non-empty fields.
 func (c Credentials) Validate() error {
-	at := strings.IndexByte(c.Email, '@')
-	if at < 1 || at == len(c.Email)-1 || len(c.Email) > 254 || strings.ContainsAny(c.Email, " \t\r\n") {
+	if !ValidEmail(c.Email) {
 		return Errorf(ErrInvalid, "email must look like name@domain and be at most 254 characters")
 	}
 	if n := utf8.RuneCountInString(c.Password); n < 8 || len(c.Password) > 256 {
@@ -110,6 +120,9 @@ func (p ProductInput) Validate() error {
 	}
 	if utf8.RuneCountInString(p.Description) > 4000 {
 		msgs = append(msgs, "description must be at most 4000 characters")
+	}
+	if strings.IndexByte(p.Name, 0) >= 0 || strings.IndexByte(p.Description, 0) >= 0 {
+		msgs = append(msgs, "name and description must not contain NUL characters")
 	}
 	if p.PriceCents < 0 || p.PriceCents > 100_000_000 {
 		msgs = append(msgs, "price_cents must be in [0, 100000000]")
