@@ -351,11 +351,17 @@ func (c Config) Validate() error {
 		bad("vpcCidr", "must be an IPv4 CIDR block such as 10.0.0.0/16, but %q was given", c.VPCCIDR)
 	}
 	intRange("azCount", c.AZCount, 2, 6)
-	if c.Profile == "prod" && c.AZCount < 3 && len(c.AvailabilityZones) < 3 {
-		bad("azCount", "must be at least 3 in prod (one AZ may fail and the rest must carry the load), but %d was given", c.AZCount)
-	}
 	if n := len(c.AvailabilityZones); n > 0 && (n < 2 || n > 6) {
 		bad("availabilityZones", "must list 2 to 6 zones when set, but %q was given", c.AvailabilityZones)
+	}
+	// availabilityZones, when set, decides how many zones there are; azCount only when it is not.
+	const prodWhy = "one AZ may fail and the rest must carry the load"
+	switch {
+	case c.Profile != "prod":
+	case len(c.AvailabilityZones) > 0 && len(c.AvailabilityZones) < 3:
+		bad("availabilityZones", "must list at least 3 zones in prod (%s), but %q was given", prodWhy, c.AvailabilityZones)
+	case len(c.AvailabilityZones) == 0 && c.AZCount < 3:
+		bad("azCount", "must be at least 3 in prod (%s), but %d was given", prodWhy, c.AZCount)
 	}
 	if c.NATGateways != "single" && c.NATGateways != "per-az" {
 		bad("natGateways", "must be one of [\"single\" \"per-az\"], but %q was given", c.NATGateways)

@@ -85,3 +85,36 @@ func TestConfigProfileForOtherStackNames(t *testing.T) {
 		t.Errorf("overlay: want max 5 over 3 AZs, got %v", asg.Inputs)
 	}
 }
+
+// TestConfigProdNeedsThreeZones: prod runs in at least three zones however they are given; availabilityZones,
+// which overrides azCount, may not bring it down to two.
+func TestConfigProdNeedsThreeZones(t *testing.T) {
+	tests := []struct {
+		give map[string]string
+		want string
+	}{
+		{map[string]string{"azCount": "2"}, "scalestack:azCount: must be at least 3 in prod"},
+		{map[string]string{"availabilityZones": `["us-east-1a","us-east-1b"]`}, `scalestack:availabilityZones: must list at least 3 zones in prod (one AZ may fail and the rest must carry the load), but ["us-east-1a" "us-east-1b"] was given`},
+	}
+	for _, tt := range tests {
+		config := stackConfig(t, "prod")
+		for k, v := range tt.give {
+			config[k] = v
+		}
+		r, err := run(t, "prod", config, stacks.Program)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: want an error containing %q, got %v", tt.give, tt.want, err)
+		}
+		if len(r.resources) != 0 {
+			t.Errorf("%v: registered %d resources before failing", tt.give, len(r.resources))
+		}
+	}
+	r := mustRun(t, "prod", func() map[string]string {
+		c := stackConfig(t, "prod")
+		c["availabilityZones"] = `["us-east-1a","us-east-1b","us-east-1d"]`
+		return c
+	}(), stacks.Program)
+	if n := len(r.one(t, "aws:autoscaling/group:Group", "api-asg").list("vpcZoneIdentifiers")); n != 3 {
+		t.Errorf("three listed zones: want the API group over 3 subnets, got %d", n)
+	}
+}
