@@ -217,8 +217,7 @@ func (c *Products) load(ctx context.Context, id int64, m string, recheck bool) (
 	filled, ferr := fillScript.Run(rctx, c.rdb, []string{key, marker}, m, val, ttl.Milliseconds()).Int()
 	switch {
 	case ferr != nil:
-		c.count("error")
-		c.trip(ferr)
+		c.trip(ferr) // counts the error
 	case filled == 0:
 		c.count("fill_skipped")
 	}
