@@ -378,7 +378,8 @@ func (c Config) Validate() error {
 	if c.Profile == "prod" && c.DomainName == "" {
 		bad("domainName", "must be set in prod, which serves HTTPS only, but nothing was given")
 	}
-	intRange("deregistrationDelaySeconds", c.DeregistrationDelaySeconds, 0, 120)
+	// 0 is refused rather than passed on: the components read a zero duration as "use the default".
+	intRange("deregistrationDelaySeconds", c.DeregistrationDelaySeconds, 1, 120)
 	if !imagePattern.MatchString(c.AppImage) {
 		bad("appImage", "must be a container image reference such as ghcr.io/org/app:1.2.3, but %q was given", c.AppImage)
 	}
@@ -400,7 +401,7 @@ func (c Config) Validate() error {
 		bad("apiMaxSize", "must be greater than apiMinSize (%d) so the group can scale, but %d was given", c.APIMinSize, c.APIMaxSize)
 	}
 	intRange("apiDesiredCapacity", c.APIDesiredCapacity, c.APIMinSize, c.APIMaxSize)
-	intRange("healthCheckGraceSeconds", c.HealthCheckGraceSeconds, 0, 3600)
+	intRange("healthCheckGraceSeconds", c.HealthCheckGraceSeconds, 1, 3600)
 	intRange("cpuTargetPercent", c.CPUTargetPercent, 10, 90)
 	intRange("requestsPerTarget", c.RequestsPerTarget, 10, 100000)
 	errs = append(errs, c.validateDataTier()...)
