@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -82,6 +84,12 @@ func TestDataTierStacks(t *testing.T) {
 
 			// Queue and workers.
 			jobs := r.one(t, "aws:sqs/queue:Queue", "jobs-jobs")
+			var redrive struct{ MaxReceiveCount int }
+			if err := json.Unmarshal([]byte(jobs.str("redrivePolicy")), &redrive); err != nil || redrive.MaxReceiveCount != 5 ||
+				jobs.num("visibilityTimeoutSeconds") != 60+30 || jobs.num("receiveWaitTimeSeconds") != 20 || jobs.get("sqsManagedSseEnabled") != true ||
+				r.one(t, "aws:sqs/queue:Queue", "jobs-dlq").num("messageRetentionSeconds") != 14*24*3600 {
+				t.Errorf("job queue: want SSE, 20 s long polling, visibility = jobTimeoutSeconds (60) + 30 s, maxReceiveCount 5 into a DLQ kept 14 days; got %v (%v)", jobs.Inputs, err)
+			}
 			hook := r.one(t, "aws:autoscaling/lifecycleHook:LifecycleHook", "worker-drain")
 			if hook.num("heartbeatTimeout") < jobs.num("visibilityTimeoutSeconds") || hook.str("defaultResult") != "CONTINUE" {
 				t.Errorf("drain hook: heartbeat %v must cover the visibility timeout %v", hook.num("heartbeatTimeout"), jobs.num("visibilityTimeoutSeconds"))
@@ -109,6 +117,7 @@ func TestDataTierStacks(t *testing.T) {
 				}
 			}
 
+			checkPrivateSubnets(t, r, tt.wantAZs)
 			checkDataAccess(t, r)
 			checkEnvContract(t, r, shardNames, tt.wantReplicas)
 			checkNoSecretLeaks(t, r, outputs)
@@ -124,6 +133,29 @@ func TestDataTierStacks(t *testing.T) {
 				t.Errorf("output shardTables: want %d tables in shard order, got %v", tt.wantShards, got)
 			}
 		})
+	}
+}
+
+// checkPrivateSubnets: the database and the cache live in subnet groups of the private subnets, and both fleets
+// spread over the private subnets, one per AZ.
+func checkPrivateSubnets(t *testing.T, r *recorder, azs int) {
+	t.Helper()
+	for _, place := range []struct{ typ, name, path string }{
+		{"aws:rds/subnetGroup:SubnetGroup", "db-subnets", "subnetIds"},
+		{"aws:elasticache/subnetGroup:SubnetGroup", "cache-subnets", "subnetIds"},
+		{"aws:autoscaling/group:Group", "api-asg", "vpcZoneIdentifiers"},
+		{"aws:autoscaling/group:Group", "worker-asg", "vpcZoneIdentifiers"},
+	} {
+		subnets := asStrings(r.one(t, place.typ, place.name).get(place.path))
+		private := 0
+		for _, s := range subnets {
+			if strings.HasPrefix(s, "net-private-") {
+				private++
+			}
+		}
+		if len(subnets) != azs || private != azs {
+			t.Errorf("%s: want the %d private subnets, got %v", place.name, azs, subnets)
+		}
 	}
 }
 
@@ -197,6 +229,19 @@ func checkDataAccess(t *testing.T, r *recorder) {
 	if _, ok := api["dynamodb:PutItem"]; !ok {
 		t.Errorf("API: want DynamoDB item writes on the shard tables")
 	}
+	// Each role reads its own secrets only: the worker never the JWT signing keys.
+	secretARN := func(name string) string {
+		return "arn:aws:mock:us-east-1:123456789012:aws:secretsmanager/secret:Secret/" + name + "-secret"
+	}
+	db, redis, jwt := secretARN("db-password"), secretARN("cache-auth-token"), secretARN("jwt-keys")
+	for role, want := range map[string][]string{"api": {db, redis, jwt}, "worker": {db, redis}} {
+		got := map[string]map[string][]string{"api": api, "worker": worker}[role]["secretsmanager:GetSecretValue"]
+		sort.Strings(got)
+		sort.Strings(want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: secretsmanager:GetSecretValue (-want +got):\n%s", role, diff)
+		}
+	}
 	checkRolePolicies(t, r)
 }
 
@@ -243,6 +288,13 @@ func checkEnvContract(t *testing.T, r *recorder, shardNames []string, replicas i
 			if !strings.HasPrefix(env[s], "secret-of:arn:") {
 				t.Errorf("%s: want %s read from Secrets Manager by ARN at boot, got %q", lt, s, env[s])
 			}
+		}
+	}
+	// Each fleet runs its own command of the app image.
+	for lt, want := range map[string]string{"api-lt": "'/app/api'", "worker-lt": "'/app/worker'"} {
+		start := regexp.MustCompile(`(?m)^ExecStart=/usr/bin/docker run .*$`).FindString(r.one(t, "aws:ec2/launchTemplate:LaunchTemplate", lt).userData(t))
+		if !strings.HasSuffix(start, "'"+stacks.DefaultImage+"' "+want) {
+			t.Errorf("%s: want the container to run %s, got %q", lt, want, start)
 		}
 	}
 	if v, _ := envLine(r.one(t, "aws:ec2/launchTemplate:LaunchTemplate", "worker-lt").userData(t), "LIFECYCLE_HOOK_NAME"); v != "worker-drain" {
