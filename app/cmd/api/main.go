@@ -151,9 +151,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 
+	// The replica checks run until run returns, and end before the pools
+	// close (the deferred db.Close runs after this).
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBG()
-	go db.Run(bg)
+	checksDone := make(chan struct{})
+	go func() { defer close(checksDone); db.Run(bg) }()
+	defer func() { stopBG(); <-checksDone }()
 
 	srv := &http.Server{
 		Handler:           api,
