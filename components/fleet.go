@@ -204,20 +204,9 @@ func (a FleetArgs) validate(name string) error {
 	if a.LoadBalancer != nil && a.MinSize < 1 {
 		p.addf("MinSize", "must be at least 1 for a fleet behind a load balancer, but %d was given", a.MinSize)
 	}
-	durations := []struct {
-		field  string
-		v      time.Duration
-		lo, hi time.Duration
-	}{
-		{"HealthCheckGrace", a.HealthCheckGrace, 0, time.Hour},
-		{"InstanceWarmup", a.InstanceWarmup, 0, time.Hour},
-		{"StopTimeout", a.StopTimeout, time.Second, 15 * time.Minute},
-	}
-	for _, d := range durations {
-		if d.v < d.lo || d.v > d.hi || d.v%time.Second != 0 {
-			p.addf(d.field, "must be whole seconds from %s to %s, but %s was given", d.lo, d.hi, d.v)
-		}
-	}
+	p.durationRange("HealthCheckGrace", a.HealthCheckGrace, 0, time.Hour)
+	p.durationRange("InstanceWarmup", a.InstanceWarmup, 0, time.Hour)
+	p.durationRange("StopTimeout", a.StopTimeout, time.Second, 15*time.Minute)
 	p.intRange("CPUTargetPercent", a.CPUTargetPercent, 10, 90)
 	a.validateScaling(p)
 	p.intRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
@@ -436,7 +425,7 @@ func (f *Fleet) role(ctx *pulumi.Context, name string, a FleetArgs, logs *cloudw
 	}}
 	if len(a.SecretEnv) > 0 {
 		var arns pulumi.StringArray
-		for _, k := range sortedInputKeys(a.SecretEnv) {
+		for _, k := range sortedKeys(a.SecretEnv) {
 			arns = append(arns, a.SecretEnv[k])
 		}
 		stmts = append(stmts, PolicyStatement{Sid: "OwnSecrets", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: arns})
@@ -464,7 +453,7 @@ func (f *Fleet) role(ctx *pulumi.Context, name string, a FleetArgs, logs *cloudw
 
 // renderUserData resolves the env contract and the secrets' ARNs and renders the boot script.
 func (f *Fleet) renderUserData(name string, a FleetArgs, region, ecrRegistry string, logGroup pulumi.StringOutput) pulumi.StringOutput {
-	envKeys, secretKeys := sortedInputKeys(a.Env), sortedInputKeys(a.SecretEnv)
+	envKeys, secretKeys := sortedKeys(a.Env), sortedKeys(a.SecretEnv)
 	inputs := []any{logGroup}
 	for _, k := range envKeys {
 		inputs = append(inputs, a.Env[k])
@@ -573,13 +562,4 @@ func (f *Fleet) group(ctx *pulumi.Context, name string, a FleetArgs, lt *ec2.Lau
 		}
 	}
 	return nil
-}
-
-func sortedInputKeys(m map[string]pulumi.StringInput) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,8 +2,9 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -42,14 +43,8 @@ func quoteAll(args []string) string {
 	return strings.Join(q, " ")
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// sortedKeys returns a map's keys in order, so that what is rendered from the map does not change between runs.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // render writes the cloud-init shell script. It installs Docker, writes a script that assembles the container's
 // env file under /run (tmpfs, mode 0600) from the plain values and from Secrets Manager, and a systemd unit that
