@@ -360,47 +360,8 @@ func certificate(ctx *pulumi.Context, name, domainName, hostedZoneID string, tag
 // only the region's load-balancing service may write to, with expiring objects.
 func accessLogBucket(ctx *pulumi.Context, name string, a LoadBalancerArgs, tags func(string) pulumi.StringMap,
 	parent pulumi.ResourceOrInvokeOption) (pulumi.StringOutput, error) {
-	bucket, err := s3.NewBucketV2(ctx, name+"-access-logs", &s3.BucketV2Args{
-		ForceDestroy: pulumi.Bool(false),
-		Tags:         tags("access-logs"),
-	}, parent)
+	bucket, err := privateBucket(ctx, name, "access-logs", "BucketOwnerEnforced", a.AccessLogRetentionDays, tags, parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name+"-access-logs-pab", &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.ID(),
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name+"-access-logs-ownership", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-access-logs-sse", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String("AES256"),
-			},
-		}},
-	}, parent); err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-access-logs-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:         pulumi.String("expire"),
-			Status:     pulumi.String("Enabled"),
-			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.AccessLogRetentionDays)},
-		}},
-	}, parent); err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	account, err := elb.GetServiceAccount(ctx, nil, parent)
