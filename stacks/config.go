@@ -289,6 +289,19 @@ func Keys() map[string]string {
 // keyError names a config key in an error.
 func keyError(key string, err error) error { return fmt.Errorf("%s:%s: %w", Namespace, key, err) }
 
+// checks collects the problems Validate finds, each naming its key.
+type checks []error
+
+func (c *checks) bad(key, format string, args ...any) {
+	*c = append(*c, keyError(key, fmt.Errorf(format, args...)))
+}
+
+func (c *checks) intRange(key string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.bad(key, "must be between %d and %d, but %d was given", lo, hi, v)
+	}
+}
+
 // Load picks the profile's defaults, overlays the stack's config and validates the result. Its error lists every
 // problem found, each naming its key.
 func Load(ctx *pulumi.Context) (Config, error) {
@@ -337,13 +350,8 @@ var (
 // Validate checks every field and reports every problem at once, each naming its key, what is allowed and what
 // was given.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) { errs = append(errs, keyError(key, fmt.Errorf(format, args...))) }
-	intRange := func(key string, v, lo, hi int) {
-		if v < lo || v > hi {
-			bad(key, "must be between %d and %d, but %d was given", lo, hi, v)
-		}
-	}
+	var p checks
+	bad, intRange := p.bad, p.intRange
 	if !slices.Contains(Profiles, c.Profile) {
 		bad("profile", "must be one of %q, but %q was given", Profiles, c.Profile)
 	}
@@ -404,6 +412,6 @@ func (c Config) Validate() error {
 	intRange("healthCheckGraceSeconds", c.HealthCheckGraceSeconds, 1, 3600)
 	intRange("cpuTargetPercent", c.CPUTargetPercent, 10, 90)
 	intRange("requestsPerTarget", c.RequestsPerTarget, 10, 100000)
-	errs = append(errs, c.validateDataTier()...)
-	return errors.Join(errs...)
+	c.validateDataTier(&p)
+	return errors.Join(p...)
 }

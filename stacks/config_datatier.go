@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 
@@ -18,16 +17,10 @@ var (
 	priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 )
 
-// validateDataTier checks the CDN, cache, database, shard, queue and worker keys; prod demands the highly
+// validateDataTier adds to p the problems of the CDN, cache, database, shard, queue and worker keys; prod demands the highly
 // available settings.
-func (c Config) validateDataTier() []error {
-	var errs []error
-	bad := func(key, format string, args ...any) { errs = append(errs, keyError(key, fmt.Errorf(format, args...))) }
-	intRange := func(key string, v, lo, hi int) {
-		if v < lo || v > hi {
-			bad(key, "must be between %d and %d, but %d was given", lo, hi, v)
-		}
-	}
+func (c Config) validateDataTier(p *checks) {
+	bad, intRange := p.bad, p.intRange
 	prod := c.Profile == "prod"
 	atLeastInProd := func(key string, v, min int, why string) {
 		if prod && v < min {
@@ -81,7 +74,6 @@ func (c Config) validateDataTier() []error {
 	intRange("workerMaxSize", c.WorkerMaxSize, max(c.WorkerMinSize, 1), 500)
 	intRange("workerAverageJobSeconds", c.WorkerAverageJobSeconds, 1, MaxJobTimeoutSeconds)
 	intRange("workerAcceptableLatencySeconds", c.WorkerAcceptableLatencySeconds, max(c.WorkerAverageJobSeconds, 1), 86400)
-	return errs
 }
 
 // BacklogPerWorker is the queue backlog each worker instance may face: the acceptable latency divided by the
