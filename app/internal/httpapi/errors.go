@@ -63,7 +63,9 @@ func status(err error) (int, string) {
 }
 
 // writeError writes the JSON error. Only unexpected errors (500, timeouts)
-// are logged: the others are the client's or expected.
+// are logged: the others are the client's or expected. The client reads a
+// domain error's message, never the text of an unexpected cause (a timed-out
+// database dial names the user, database and host).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, name := status(err)
 	msg := err.Error()
@@ -73,6 +75,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		msg = de.Message
 	case code == http.StatusInternalServerError:
 		msg = "internal error"
+	case code == http.StatusServiceUnavailable:
+		msg = "the request timed out; retry shortly"
+	case code == statusClientClosed:
+		msg = "request canceled"
 	}
 	switch code {
 	case http.StatusInternalServerError, http.StatusServiceUnavailable:

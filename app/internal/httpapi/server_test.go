@@ -352,6 +352,32 @@ func TestStatusMapping(t *testing.T) {
 	}
 }
 
+func TestErrorBodyHidesCauses(t *testing.T) {
+	f := newFixture(t, 10)
+	cause := errors.New("failed to connect to `user=app database=shop`: 10.0.3.4:5432: dial error")
+	tests := []struct {
+		give     error
+		wantCode int
+		wantMsg  string
+	}{
+		{fmt.Errorf("%w: %w", cause, context.DeadlineExceeded), 503, "the request timed out; retry shortly"},
+		{fmt.Errorf("%w: %w", cause, context.Canceled), 499, "request canceled"},
+		{cause, 500, "internal error"},
+		{fmt.Errorf("%w: %w", shop.Errorf(shop.ErrUnavailable, "cart store unavailable"), cause), 503, "cart store unavailable"},
+	}
+	for _, tt := range tests {
+		w := httptest.NewRecorder()
+		f.srv.writeError(w, httptest.NewRequest("GET", "/v1/cart", nil), tt.give)
+		var b errorBody
+		if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != tt.wantCode || b.Error.Message != tt.wantMsg {
+			t.Errorf("writeError(%v) = %d %q, want %d %q", tt.give, w.Code, b.Error.Message, tt.wantCode, tt.wantMsg)
+		}
+	}
+}
+
 func TestMetricsByRoute(t *testing.T) {
 	f := newFixture(t, 10)
 	f.do("GET", "/v1/products/1", "")

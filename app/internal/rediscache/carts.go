@@ -86,8 +86,10 @@ func (c *Carts) RemoveItem(ctx context.Context, userID, productID int64) ([]shop
 	return items(v)
 }
 
+// unavailable reports a Redis failure: the client reads "cart store
+// unavailable", the log (err.Error()) also the cause.
 func unavailable(err error) error {
-	return &shop.Error{Kind: shop.ErrUnavailable, Message: "cart store unavailable: " + err.Error()}
+	return fmt.Errorf("%w: %w", shop.Errorf(shop.ErrUnavailable, "cart store unavailable"), err)
 }
 
 // items turns a flat [field, value, ...] reply into cart lines, by product id.
