@@ -17,8 +17,8 @@ var (
 	priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 )
 
-// validateDataTier adds to p the problems of the CDN, cache, database, shard, queue and worker keys; prod demands the highly
-// available settings.
+// validateDataTier adds to p the problems of the CDN, cache, database, shard, queue and worker keys; prod
+// demands the highly available settings.
 func (c Config) validateDataTier(p *checks) {
 	bad, intRange := p.bad, p.intRange
 	prod := c.Profile == "prod"
