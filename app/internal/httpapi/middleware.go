@@ -84,9 +84,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route := ri.pattern
 			if route == "" {
 				route = "unmatched"
-				if r.URL.Path == "/metrics" {
-					route = "GET /metrics"
-				}
 			}
 			if rec.status == 0 {
 				rec.status = http.StatusOK
