@@ -80,15 +80,35 @@ func TestVerifyRejects(t *testing.T) {
 	none.Header["kid"] = "new"
 	unsigned, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
 
+	// Correctly signed with a known secret, but without a kid or with an
+	// unknown one: only the kid may choose the key.
+	signed := func(kid any) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "1", "iss": "scalestack", "role": "customer",
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		if kid != nil {
+			tok.Header["kid"] = kid
+		}
+		s, err := tok.SignedString(keyNew.Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := k.Verify(signed("new")); err != nil {
+		t.Fatalf("the kid-less and unknown-kid cases need a token that verifies with its kid: %v", err)
+	}
+
 	tampered := valid[:len(valid)-2] + "xx"
 	tests := map[string]string{
-		"expired":  old,
-		"issuer":   foreign,
-		"alg none": unsigned,
-		"tampered": tampered,
-		"empty":    "",
-		"garbage":  "a.b.c",
-		"no kid":   strings.Replace(valid, valid[:strings.IndexByte(valid, '.')], "eyJhbGciOiJIUzI1NiJ9", 1),
+		"expired":             old,
+		"issuer":              foreign,
+		"alg none":            unsigned,
+		"tampered":            tampered,
+		"empty":               "",
+		"garbage":             "a.b.c",
+		"no kid":              signed(nil),
+		"unknown kid":         signed("other"),
+		"kid of another type": signed(7),
 	}
 	for name, tok := range tests {
 		if _, err := k.Verify(tok); !errors.Is(err, shop.ErrUnauthorized) {
