@@ -31,7 +31,8 @@ type DatabaseArgs struct {
 	Replicas int
 	// StorageGiB is the encrypted gp3 volume's initial size, 20 to 65536. Default: 20.
 	StorageGiB int
-	// MaxStorageGiB lets RDS grow the volume up to this size, at least StorageGiB. Default: twice StorageGiB.
+	// MaxStorageGiB lets RDS grow the volume up to this size, at least 10% more than StorageGiB (RDS refuses a
+	// smaller threshold) and at most 65536. Default: twice StorageGiB.
 	MaxStorageGiB int
 	// DatabaseName and Username name the app's database and the master user. Default: scalestack.
 	DatabaseName, Username string
@@ -111,7 +112,7 @@ func (a DatabaseArgs) validate(name string) error {
 	}
 	p.intRange("Replicas", a.Replicas, 0, 5)
 	p.intRange("StorageGiB", a.StorageGiB, 20, 65536)
-	p.intRange("MaxStorageGiB", a.MaxStorageGiB, a.StorageGiB, 65536)
+	p.intRange("MaxStorageGiB", a.MaxStorageGiB, (a.StorageGiB*11+9)/10, 65536) // RDS wants 10% headroom
 	p.intRange("BackupRetentionDays", a.BackupRetentionDays, 1, 35)
 	for _, f := range []struct{ field, v string }{{"DatabaseName", a.DatabaseName}, {"Username", a.Username}} {
 		if !sqlName.MatchString(f.v) || f.v == "postgres" || f.v == "rdsadmin" {

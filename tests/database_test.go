@@ -136,6 +136,7 @@ func TestDatabaseRejects(t *testing.T) {
 		{"one subnet", components.DatabaseArgs{SubnetIDs: pulumi.StringArray{pulumi.String("subnet-a")}}, []string{"SubnetIDs: must name private subnets in at least 2 availability zones, but 1 were given"}},
 		{"too many replicas", components.DatabaseArgs{Replicas: 6}, []string{"Replicas: must be between 0 and 5, but 6 was given"}},
 		{"negative replicas and tiny disk", components.DatabaseArgs{Replicas: -1, StorageGiB: 10}, []string{"Replicas:", "StorageGiB: must be between 20 and 65536, but 10 was given"}},
+		{"storage threshold without headroom", components.DatabaseArgs{StorageGiB: 100, MaxStorageGiB: 105}, []string{"MaxStorageGiB: must be between 110 and 65536, but 105 was given"}},
 		{"no backups", components.DatabaseArgs{BackupRetentionDays: -1}, []string{"BackupRetentionDays: must be between 1 and 35, but -1 was given"}},
 		{"bad names", components.DatabaseArgs{Username: "postgres", DatabaseName: "My-DB"}, []string{`Username: must be a lower-case identifier`, `"postgres"`, `DatabaseName:`, `"My-DB"`}},
 		{"bad class and interval", components.DatabaseArgs{InstanceClass: "m7g.large", MonitoringInterval: 2 * time.Second}, []string{`InstanceClass: must be an RDS instance class`, "MonitoringInterval: must be 0 (off)"}},
