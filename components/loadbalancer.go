@@ -99,6 +99,9 @@ func (a LoadBalancerArgs) validate(name string) error {
 	if a.VPCID == nil {
 		p.addf("VPCID", "is required")
 	}
+	if a.VPCCIDR == "" {
+		p.addf("VPCCIDR", "is required: the load balancer's only egress rule goes to it")
+	}
 	if len(a.SubnetIDs) < 2 {
 		p.addf("SubnetIDs", "must name public subnets in at least 2 availability zones, but %d were given", len(a.SubnetIDs))
 	}

@@ -140,6 +140,7 @@ func TestLoadBalancerRejects(t *testing.T) {
 	}{
 		{"one subnet", components.LoadBalancerArgs{SubnetIDs: pulumi.StringArray{pulumi.String("subnet-a")}}, []string{"SubnetIDs: must name public subnets in at least 2 availability zones, but 1 were given"}},
 		{"long deregistration", components.LoadBalancerArgs{DeregistrationDelay: 300 * time.Second}, []string{"DeregistrationDelay: must be whole seconds from 0s to 120s, but 5m0s was given"}},
+		{"no VPC block", components.LoadBalancerArgs{VPCID: pulumi.String("vpc-1")}, []string{"VPCCIDR: is required"}},
 		{"domain without zone", components.LoadBalancerArgs{DomainName: "app.example.com"}, []string{"HostedZoneID: must be given together with DomainName"}},
 		{"relative health path", components.LoadBalancerArgs{HealthCheckPath: "healthz", AppPort: 80}, []string{"HealthCheckPath:", "AppPort: must be between 1024 and 65535, but 80 was given"}},
 	}
