@@ -89,14 +89,26 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				rec.status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-			s.m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+			method := methodLabel(r.Method)
+			s.m.requests.WithLabelValues(route, method, strconv.Itoa(rec.status)).Inc()
+			s.m.duration.WithLabelValues(route, method).Observe(d.Seconds())
 			log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("duration", d))
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
+}
+
+// methodLabel bounds the method label: net/http accepts any token as a
+// method, and one series per made-up method would grow without limit.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 func validRequestID(id string) bool {

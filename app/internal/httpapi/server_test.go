@@ -383,11 +383,14 @@ func TestMetricsByRoute(t *testing.T) {
 	f.do("GET", "/v1/products/1", "")
 	f.do("GET", "/v1/products/42", "")
 	f.do("POST", "/metrics", "")
+	f.do("MADEUP1", "/v1/products/1", "")
+	f.do("MADEUP2", "/v1/products/1", "")
 	f.do("GET", "/metrics", "")
 	w := f.do("GET", "/metrics", "")
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="GET /metrics",status="200"} 1`,
 		`http_requests_total{method="POST",route="unmatched",status="405"} 1`,
+		`http_requests_total{method="other",route="unmatched",status="405"} 2`, // one series for made-up methods
 		`http_requests_total{method="GET",route="GET /v1/products/{id}",status="200"} 1`,
 		`http_requests_total{method="GET",route="GET /v1/products/{id}",status="404"} 1`,
 		`http_request_duration_seconds_count{method="GET",route="GET /v1/products/{id}"} 2`,
