@@ -47,8 +47,8 @@ func TestCacheByDefault(t *testing.T) {
 			t.Errorf("replication group %s (-want +got):\n%s", path, diff)
 		}
 	}
-	if len(r.secrets) != 1 || group.str("authToken") != r.secrets[0] {
-		t.Errorf("want the generated token as the AUTH token, got %q (secrets %v)", group.str("authToken"), r.secrets)
+	if len(r.secrets) != 1 || group.str("authToken") != r.secrets[0] || !group.Secret["authToken"] {
+		t.Errorf("want the generated token as the AUTH token, marked secret; got %q (secret %v, secrets %v)", group.str("authToken"), group.Secret["authToken"], r.secrets)
 	}
 	if r.one(t, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth-token-secret-value").str("secretString") != r.secrets[0] {
 		t.Errorf("the AUTH token must be stored in Secrets Manager")

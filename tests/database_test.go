@@ -83,8 +83,8 @@ func TestDatabaseByDefault(t *testing.T) {
 	}
 
 	// The password is generated, stored in Secrets Manager, and given to RDS, nowhere else.
-	if len(r.secrets) != 1 || primary.str("password") != r.secrets[0] {
-		t.Fatalf("want the generated password as the master password, got secrets %v", r.secrets)
+	if len(r.secrets) != 1 || primary.str("password") != r.secrets[0] || !primary.Secret["password"] {
+		t.Fatalf("want the generated password as the master password, marked secret; got secrets %v (secret %v)", r.secrets, primary.Secret["password"])
 	}
 	version := r.one(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-password-secret-value")
 	if version.str("secretString") != r.secrets[0] {

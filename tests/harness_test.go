@@ -23,7 +23,8 @@ type recorded struct {
 	Type     string
 	Name     string
 	Inputs   map[string]any
-	Provider string // the explicit provider's reference (URN::ID), empty for the default provider
+	Secret   map[string]bool // the top-level inputs that hold a secret value
+	Provider string          // the explicit provider's reference (URN::ID), empty for the default provider
 }
 
 // recorder is the one mock shared by all tests: it records every resource and answers the provider functions
@@ -75,7 +76,13 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if strings.Contains(provider, "::default_") {
 		provider = ""
 	}
-	r.resources = append(r.resources, recorded{Type: args.TypeToken, Name: args.Name, Inputs: inputs, Provider: provider})
+	secret := map[string]bool{}
+	for k, v := range args.Inputs {
+		if v.ContainsSecrets() {
+			secret[string(k)] = true
+		}
+	}
+	r.resources = append(r.resources, recorded{Type: args.TypeToken, Name: args.Name, Inputs: inputs, Secret: secret, Provider: provider})
 
 	state := map[string]any{}
 	for k, v := range inputs {
