@@ -159,3 +159,25 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestHashingWaitsForASlot(t *testing.T) {
+	for range cap(hashSlots) {
+		hashSlots <- struct{}{}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := HashPassword("password-123"); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+		t.Fatal("a password was hashed while every slot was taken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	for range cap(hashSlots) {
+		<-hashSlots
+	}
+	<-done
+}
