@@ -163,7 +163,11 @@ func checkPrivateSubnets(t *testing.T, r *recorder, azs int) {
 // admit their port only from the API and worker groups; each role gets only its own queue and table actions.
 func checkDataAccess(t *testing.T, r *recorder) {
 	t.Helper()
-	for _, rule := range r.one(t, "aws:ec2/securityGroup:SecurityGroup", "web-sg").list("ingress") {
+	albIngress := r.one(t, "aws:ec2/securityGroup:SecurityGroup", "web-sg").list("ingress")
+	if len(albIngress) != 1 {
+		t.Errorf("ALB: want one ingress rule, on the serving port, got %v", albIngress)
+	}
+	for _, rule := range albIngress {
 		if !cmp.Equal(asStrings(get(rule, "prefixListIds")), []string{"pl-3b927c52"}) || get(rule, "cidrBlocks") != nil {
 			t.Errorf("ALB: want ingress from CloudFront's origin-facing prefix list only, got %v", rule)
 		}
