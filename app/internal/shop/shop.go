@@ -85,7 +85,7 @@ func (c Credentials) Validate() error {
 		return Errorf(ErrInvalid, "email must look like name@domain and be at most 254 characters")
 	}
 	if n := utf8.RuneCountInString(c.Password); n < 8 || len(c.Password) > 256 {
-		return Errorf(ErrInvalid, "password must be 8 to 256 bytes long")
+		return Errorf(ErrInvalid, "password must be at least 8 characters and at most 256 bytes long")
 	}
 	return nil
 }

@@ -19,6 +19,8 @@ func TestValidate(t *testing.T) {
 		{"control character in email", Credentials{Email: "a\x01b@c.d", Password: "12345678"}, false},
 		{"short password", Credentials{Email: "a@b.c", Password: "1234567"}, false},
 		{"long password", Credentials{Email: "a@b.c", Password: strings.Repeat("x", 257)}, false},
+		{"8 characters, 16 bytes", Credentials{Email: "a@b.c", Password: strings.Repeat("é", 8)}, true},
+		{"4 characters, 8 bytes", Credentials{Email: "a@b.c", Password: strings.Repeat("é", 4)}, false},
 		{"product", ProductInput{Name: "Lamp", PriceCents: 0, Stock: 0}, true},
 		{"blank name", ProductInput{Name: "  ", PriceCents: 1, Stock: 1}, false},
 		{"NUL in name", ProductInput{Name: "a\x00b", PriceCents: 1, Stock: 1}, false},
