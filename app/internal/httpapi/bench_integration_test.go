@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func cachedPath(b *testing.B) (*httpapi.Server, *rediscache.Products, int64) {
 // BenchmarkCachedProductRead is GET /v1/products/{id} served from Redis.
 func BenchmarkCachedProductRead(b *testing.B) {
 	srv, _, id := cachedPath(b)
-	req := httptest.NewRequest("GET", "/v1/products/"+itoa(id), nil)
+	req := httptest.NewRequest("GET", "/v1/products/"+strconv.FormatInt(id, 10), nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
@@ -68,7 +69,7 @@ func BenchmarkCachedProductRead(b *testing.B) {
 // BenchmarkCachedProductReadParallel is the same from GOMAXPROCS goroutines.
 func BenchmarkCachedProductReadParallel(b *testing.B) {
 	srv, _, id := cachedPath(b)
-	target := "/v1/products/" + itoa(id)
+	target := "/v1/products/" + strconv.FormatInt(id, 10)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		req := httptest.NewRequest("GET", target, nil)
@@ -90,19 +91,6 @@ func BenchmarkCacheHit(b *testing.B) {
 	for b.Loop() {
 		if _, err := cache.Product(ctx, id); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func itoa(n int64) string {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(buf[i:])
 		}
 	}
 }
