@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -26,6 +27,11 @@ func Migrate(ctx context.Context, writerURL, password string, log *slog.Logger) 
 	}
 	if password != "" {
 		cc.Password = password
+	}
+	// As for the pools: an unreachable primary fails the dial in seconds,
+	// not after the kernel's TCP timeout.
+	if cc.ConnectTimeout == 0 || cc.ConnectTimeout > 10*time.Second {
+		cc.ConnectTimeout = 10 * time.Second
 	}
 	db := stdlib.OpenDB(*cc)
 	defer db.Close()
