@@ -194,7 +194,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
 	if err := s.d.Ready(ctx); err != nil {
-		return &shop.Error{Kind: shop.ErrUnavailable, Message: "not ready: " + err.Error()}
+		// The cause names hosts and users: it goes to the log, not to whoever asked (the path is public).
+		s.logger(r.Context()).Warn("not ready", "error", err.Error())
+		return shop.Errorf(shop.ErrUnavailable, "a dependency is not answering")
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

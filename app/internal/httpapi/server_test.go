@@ -49,9 +49,11 @@ func TestHealthAndDrain(t *testing.T) {
 	if w := f.do("GET", "/readyz", ""); w.Code != 200 {
 		t.Fatalf("readyz = %d, want 200", w.Code)
 	}
-	f.ready = errors.New("redis: connection refused")
+	f.ready = errors.New("dial tcp db-primary.internal:5432: connection refused")
 	if w := f.do("GET", "/readyz", ""); w.Code != 503 || w.Header().Get("Retry-After") == "" {
 		t.Errorf("readyz with a dependency down = %d, want 503 with Retry-After", w.Code)
+	} else if strings.Contains(w.Body.String(), "db-primary") {
+		t.Errorf("readyz tells the public which host is down: %s", w.Body)
 	}
 	f.ready = nil
 	f.srv.StartDraining()

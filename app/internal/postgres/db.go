@@ -202,8 +202,12 @@ func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx)
 	if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(ctx, tx) }); err != nil {
 		return 0, err
 	}
+	// The transaction has committed: reading its token must not fail because the request's deadline ran out
+	// in the meantime, or the caller would report a write that happened as failed (and skip its invalidation).
+	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), db.queryTimeout)
+	defer lcancel()
 	var lsn consistency.LSN
-	if err := scanLSN(conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text"), &lsn); err != nil {
+	if err := scanLSN(conn.QueryRow(lctx, "SELECT pg_current_wal_lsn()::text"), &lsn); err != nil {
 		return 0, fmt.Errorf("commit LSN: %w", err)
 	}
 	return lsn, nil
