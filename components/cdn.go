@@ -272,11 +272,7 @@ func NewCDN(ctx *pulumi.Context, name string, args *CDNArgs, opts ...pulumi.Reso
 						"Action":    "s3:GetObject", "Resource": bucket + "/*",
 						"Condition": map[string]any{"StringEquals": map[string]any{"AWS:SourceArn": distribution}},
 					},
-					{
-						"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-						"Resource":  []string{bucket, bucket + "/*"},
-						"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-					},
+					tlsOnlyStatement("s3:*", bucket, bucket+"/*"),
 				},
 			})
 			return string(doc), err

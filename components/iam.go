@@ -57,3 +57,15 @@ func policyDocument(stmts ...PolicyStatement) pulumi.StringOutput {
 		return string(doc), err
 	}).(pulumi.StringOutput)
 }
+
+// tlsOnlyStatement is a resource-policy statement that refuses every request to resources made without TLS.
+func tlsOnlyStatement(action string, resources ...string) map[string]any {
+	return map[string]any{
+		"Sid":       "TLSOnly",
+		"Effect":    "Deny",
+		"Principal": "*",
+		"Action":    action,
+		"Resource":  resources,
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}
+}

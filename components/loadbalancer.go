@@ -382,14 +382,7 @@ func accessLogBucket(ctx *pulumi.Context, name string, a LoadBalancerArgs, tags 
 					"Action":    "s3:PutObject",
 					"Resource":  arn + "/alb/AWSLogs/*",
 				},
-				{
-					"Sid":       "TLSOnly",
-					"Effect":    "Deny",
-					"Principal": "*",
-					"Action":    "s3:*",
-					"Resource":  []string{arn, arn + "/*"},
-					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-				},
+				tlsOnlyStatement("s3:*", arn, arn+"/*"),
 			},
 		})
 		return string(doc), err

@@ -204,15 +204,8 @@ func NewQueue(ctx *pulumi.Context, name string, args *QueueArgs, opts ...pulumi.
 func denyInsecureTransport(arn pulumi.StringOutput) pulumi.StringOutput {
 	return arn.ApplyT(func(arn string) (string, error) {
 		b, err := json.Marshal(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []map[string]any{{
-				"Sid":       "TLSOnly",
-				"Effect":    "Deny",
-				"Principal": "*",
-				"Action":    "sqs:*",
-				"Resource":  arn,
-				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-			}},
+			"Version":   "2012-10-17",
+			"Statement": []map[string]any{tlsOnlyStatement("sqs:*", arn)},
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
